@@ -1,0 +1,121 @@
+package dev.opswatch.exporter.cost;
+
+import dev.opswatch.exporter.config.CostQueryConfig;
+import dev.opswatch.exporter.db.NamedSql;
+import dev.opswatch.exporter.db.RejectedRows;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Runs one named cost query for a billing period and reads its rows: one per model, with
+ * {@code cost_eur}, optional token columns and {@code rejected_<reason>} counts.
+ */
+public final class CostQueryRunner {
+  /** Model label values per query beyond which the rest become "other": labels stay bounded. */
+  static final int MAX_MODELS = 20;
+  private static final int MAX_LABEL_LENGTH = 64;
+
+  private final CostQueryConfig query;
+  private final NamedSql sql;
+  private final double maxRowCostEur;
+  private final int clientTimeoutSeconds;
+
+  public CostQueryRunner(CostQueryConfig query, double maxRowCostEur, int clientTimeoutSeconds) {
+    this.query = query;
+    this.sql = NamedSql.parse(query.sql());
+    this.maxRowCostEur = maxRowCostEur;
+    this.clientTimeoutSeconds = clientTimeoutSeconds;
+  }
+
+  public String name() {
+    return query.name();
+  }
+
+  /** Cost per model; rows the query or this reader finds invalid are added to {@code rejected}. */
+  public List<ModelUsage> run(Connection connection, BillingPeriod period, RejectedRows rejected) throws SQLException {
+    try (PreparedStatement statement = connection.prepareStatement(sql.jdbcSql())) {
+      statement.setQueryTimeout(clientTimeoutSeconds);
+      bind(statement, period);
+      try (ResultSet rs = statement.executeQuery()) {
+        Set<String> columns = columns(rs.getMetaData());
+        Map<String, ModelUsage> byModel = new HashMap<>();
+        while (rs.next()) {
+          for (String column : columns) {
+            if (column.startsWith("rejected_")) {
+              rejected.add(column.substring("rejected_".length()), rs.getLong(column));
+            }
+          }
+          // Rows above max_row_eur are the query's to reject; here only a broken aggregate is.
+          double cost = rs.getDouble("cost_eur");
+          String problem = RejectedRows.checkAmount(cost, rs.wasNull(), Double.MAX_VALUE);
+          if (problem != null) {
+            rejected.add(problem, 1);
+            continue;
+          }
+          String model = modelLabel(rs.getString("model"), byModel.keySet());
+          ModelUsage usage = new ModelUsage(
+              model, cost, tokens(rs, columns, "tokens_input"), tokens(rs, columns, "tokens_output"),
+              tokens(rs, columns, "tokens_cached_input"));
+          byModel.merge(model, usage, ModelUsage::plus);
+        }
+        return new ArrayList<>(byModel.values());
+      }
+    }
+  }
+
+  private void bind(PreparedStatement statement, BillingPeriod period) throws SQLException {
+    List<String> names = sql.parameterNames();
+    for (int i = 0; i < names.size(); i++) {
+      Object value = switch (names.get(i)) {
+        case "period_start" -> period.startUtc();
+        case "period_end" -> period.endUtc();
+        case "max_row_eur" -> maxRowCostEur;
+        case "model" -> query.model();
+        default -> {
+          Object v = query.parameters().get(names.get(i));
+          if (v == null) {
+            throw new SQLException("cost query " + query.name() + " uses :" + names.get(i) + ", which is not set");
+          }
+          yield v instanceof Integer n ? Double.valueOf(n) : v;
+        }
+      };
+      statement.setObject(i + 1, value);
+    }
+  }
+
+  private String modelLabel(String raw, Set<String> seen) {
+    String model = raw == null || raw.isBlank() ? (query.model().isEmpty() ? "unknown" : query.model()) : raw.strip();
+    if (model.length() > MAX_LABEL_LENGTH) {
+      model = model.substring(0, MAX_LABEL_LENGTH);
+    }
+    if (!seen.contains(model) && seen.size() >= MAX_MODELS) {
+      return "other";
+    }
+    return model;
+  }
+
+  private static long tokens(ResultSet rs, Set<String> columns, String column) throws SQLException {
+    if (!columns.contains(column)) {
+      return ModelUsage.NO_TOKENS;
+    }
+    long value = rs.getLong(column);
+    return rs.wasNull() || value < 0 ? ModelUsage.NO_TOKENS : value;
+  }
+
+  private static Set<String> columns(ResultSetMetaData meta) throws SQLException {
+    Set<String> names = new HashSet<>();
+    for (int i = 1; i <= meta.getColumnCount(); i++) {
+      names.add(meta.getColumnLabel(i));
+    }
+    return names;
+  }
+}

@@ -1,0 +1,17 @@
+package dev.opswatch.exporter.cost;
+
+import dev.opswatch.exporter.model.Thresholds;
+import java.time.Instant;
+import java.util.List;
+
+/** Everything the cost source knows after one refresh; immutable, shared by /metrics and the admin API. */
+public record CostReport(
+    Instant computedAt,
+    BillingPeriod period,
+    List<ProviderCost> providers,
+    double totalMonthToDateEur,
+    double totalForecastEur,
+    double totalBudgetEur,
+    Thresholds totalThresholds,
+    BudgetCheck totalSpend,
+    BudgetCheck totalForecast) {}

@@ -1,0 +1,112 @@
+package dev.opswatch.exporter.db;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.HikariPoolMXBean;
+import dev.opswatch.exporter.config.ExporterConfig;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+
+/**
+ * The exporter's only way into the app's database: a pool of at most two connections, every
+ * unit of work in a server-enforced READ ONLY transaction with its own statement timeout.
+ *
+ * <p>Settings are per transaction ({@code SET LOCAL}) and prepared statements are never named on
+ * the server ({@code prepareThreshold=0}), so this works through pgBouncer in transaction mode,
+ * as on Supabase's pooler port 6543.
+ */
+public final class Database implements AutoCloseable {
+
+  /** A unit of work inside one read-only transaction. */
+  @FunctionalInterface
+  public interface Work<T> {
+    T run(Connection connection) throws SQLException;
+  }
+
+  private final HikariDataSource pool;
+  private final Duration statementTimeout;
+
+  public Database(ExporterConfig.Database config) {
+    this.statementTimeout = config.statementTimeout();
+    HikariConfig hikari = new HikariConfig();
+    hikari.setPoolName("opswatch-db");
+    hikari.setJdbcUrl(config.url().jdbcUrl());
+    if (!config.url().user().isEmpty()) {
+      hikari.setUsername(config.url().user());
+    }
+    if (!config.url().password().isEmpty()) {
+      hikari.setPassword(config.url().password());
+    }
+    hikari.setMaximumPoolSize(config.poolSize());
+    hikari.setMinimumIdle(0);
+    hikari.setIdleTimeout(Duration.ofMinutes(2).toMillis());
+    hikari.setMaxLifetime(Duration.ofMinutes(30).toMillis());
+    hikari.setConnectionTimeout(config.acquireTimeout().toMillis());
+    hikari.setValidationTimeout(Math.min(config.acquireTimeout().toMillis(), 3000));
+    // Start even when the database is down: connections are made on first use and retried.
+    hikari.setInitializationFailTimeout(-1);
+    hikari.setAutoCommit(false);
+    hikari.setReadOnly(true);
+    hikari.addDataSourceProperty("ApplicationName", config.applicationName());
+    hikari.addDataSourceProperty("connectTimeout", seconds(config.connectTimeout()));
+    hikari.addDataSourceProperty("loginTimeout", seconds(config.connectTimeout()));
+    hikari.addDataSourceProperty("socketTimeout", seconds(config.socketTimeout()));
+    hikari.addDataSourceProperty("tcpKeepAlive", "true");
+    // READ ONLY on every transaction, sent by the driver, enforced by the server.
+    hikari.addDataSourceProperty("readOnlyMode", "always");
+    hikari.addDataSourceProperty("prepareThreshold", "0");
+    this.pool = new HikariDataSource(hikari);
+  }
+
+  public <T> T readOnly(Work<T> work) throws SQLException {
+    try (Connection connection = pool.getConnection()) {
+      try {
+        try (Statement s = connection.createStatement()) {
+          // Both are LOCAL: they end with the transaction, as a transaction pooler requires.
+          s.execute("SET LOCAL statement_timeout = " + statementTimeout.toMillis());
+          s.execute("SET LOCAL transaction_read_only = on");
+        }
+        T result = work.run(connection);
+        connection.commit();
+        return result;
+      } catch (SQLException | RuntimeException e) {
+        safeRollback(connection);
+        throw e;
+      }
+    }
+  }
+
+  /** The client-side query timeout: a second line of defence behind statement_timeout. */
+  public int clientTimeoutSeconds() {
+    return (int) Math.max(1, statementTimeout.toSeconds() + 5);
+  }
+
+  public int activeConnections() {
+    HikariPoolMXBean bean = pool.getHikariPoolMXBean();
+    return bean == null ? 0 : bean.getActiveConnections();
+  }
+
+  public int totalConnections() {
+    HikariPoolMXBean bean = pool.getHikariPoolMXBean();
+    return bean == null ? 0 : bean.getTotalConnections();
+  }
+
+  private static void safeRollback(Connection connection) {
+    try {
+      connection.rollback();
+    } catch (SQLException ignored) {
+      // The connection is broken; Hikari evicts it.
+    }
+  }
+
+  private static String seconds(Duration d) {
+    return Long.toString(Math.max(1, d.toSeconds()));
+  }
+
+  @Override
+  public void close() {
+    pool.close();
+  }
+}

@@ -1,0 +1,132 @@
+package dev.opswatch.exporter.http;
+
+import com.sun.net.httpserver.BasicAuthenticator;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
+import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
+import dev.opswatch.exporter.config.ExporterConfig;
+import dev.opswatch.exporter.refresh.SnapshotStore;
+import io.prometheus.metrics.exporter.httpserver.MetricsHandler;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+
+/**
+ * The exporter's HTTP endpoints on the JDK's server. All paths go through one exact-match
+ * dispatcher, so that /metricsx is a 404 rather than a prefix match, and so that basic auth
+ * covers every endpoint alike.
+ */
+public final class ExporterHttpServer implements AutoCloseable {
+  private final HttpServer server;
+  private final ExecutorService executor;
+
+  public ExporterHttpServer(
+      ExporterConfig.Http config, PrometheusRegistry registry, SnapshotStore store, Map<String, HttpHandler> extraRoutes)
+      throws IOException {
+    Map<String, HttpHandler> routes = new LinkedHashMap<>();
+    routes.put("/metrics", new MetricsHandler(registry));
+    routes.put("/-/healthy", exchange -> Responses.text(exchange, 200, "OK\n"));
+    routes.put("/-/ready", exchange -> readiness(exchange, store));
+    routes.putAll(extraRoutes);
+    routes.put("/", new LandingPage(routes.keySet()));
+
+    InetSocketAddress address = new InetSocketAddress(config.bindAddress(), config.port());
+    this.server = config.tls().isPresent() ? https(address, config.tls().get()) : HttpServer.create(address, 64);
+    this.executor = Executors.newFixedThreadPool(config.threads(), r -> {
+      Thread t = new Thread(r, "http");
+      t.setDaemon(true);
+      return t;
+    });
+    server.setExecutor(executor);
+    var context = server.createContext("/", new Dispatcher(routes));
+    config.basicAuth().ifPresent(auth -> context.setAuthenticator(new BasicAuthenticator("opswatch") {
+      @Override
+      public boolean checkCredentials(String user, String password) {
+        return Responses.constantTimeEquals(user, auth.username()) & Responses.constantTimeEquals(password, auth.password());
+      }
+    }));
+    server.start();
+  }
+
+  public int port() {
+    return server.getAddress().getPort();
+  }
+
+  private static void readiness(HttpExchange exchange, SnapshotStore store) throws IOException {
+    if (store.ready()) {
+      Responses.text(exchange, 200, "ready\n");
+    } else {
+      Responses.text(exchange, 503, "not ready: waiting for the first successful refresh of every database source\n");
+    }
+  }
+
+  private static HttpsServer https(InetSocketAddress address, ExporterConfig.Tls tls) throws IOException {
+    try (InputStream in = java.nio.file.Files.newInputStream(tls.keystoreFile())) {
+      KeyStore keyStore = KeyStore.getInstance("PKCS12");
+      keyStore.load(in, tls.keystorePassword().toCharArray());
+      KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+      kmf.init(keyStore, tls.keystorePassword().toCharArray());
+      SSLContext ssl = SSLContext.getInstance("TLS");
+      ssl.init(kmf.getKeyManagers(), null, null);
+      HttpsServer https = HttpsServer.create(address, 64);
+      https.setHttpsConfigurator(new HttpsConfigurator(ssl));
+      return https;
+    } catch (GeneralSecurityException e) {
+      throw new IOException("cannot load the TLS keystore " + tls.keystoreFile() + ": " + e.getClass().getSimpleName(), e);
+    }
+  }
+
+  /** Exact path match; GET and HEAD only. */
+  private record Dispatcher(Map<String, HttpHandler> routes) implements HttpHandler {
+    @Override
+    public void handle(HttpExchange exchange) throws IOException {
+      try (exchange) {
+        String method = exchange.getRequestMethod();
+        HttpHandler handler = routes.get(exchange.getRequestURI().getPath());
+        if (handler == null) {
+          Responses.text(exchange, 404, "not found\n");
+        } else if (!method.equals("GET") && !method.equals("HEAD")) {
+          exchange.getResponseHeaders().set("Allow", "GET, HEAD");
+          Responses.text(exchange, 405, "method not allowed\n");
+        } else {
+          handler.handle(exchange);
+        }
+      } catch (RuntimeException e) {
+        // A handler bug must cost one request, not the connection thread.
+        try {
+          Responses.text(exchange, 500, "internal error\n");
+        } catch (IOException | RuntimeException ignored) {
+          // The response may already be under way.
+        }
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    server.stop(1);
+    executor.shutdownNow();
+    try {
+      executor.awaitTermination(2, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+}
