@@ -72,7 +72,8 @@ public final class ConfigLoader {
 
   private static ExporterConfig.Http http(Config c) {
     int port = c.getInt("http.port");
-    if (port < 1 || port > 65535) {
+    // 0 picks a free port (tests use it).
+    if (port < 0 || port > 65535) {
       throw ConfigErrors.badValue(c, "http.port", "must be between 1 and 65535, got " + port);
     }
     int threads = c.getInt("http.threads");
