@@ -34,7 +34,12 @@ start() {
   if [[ ! -f "$dir/data/PG_VERSION" ]]; then
     run_as_owner "$PG_BIN/initdb" -D "$dir/data" -U postgres -A trust --no-sync >"$dir/initdb.log" 2>&1
   fi
-  port="$(free_port)"
+  # A restarted cluster keeps its port, so that clients configured with it reconnect.
+  if [[ -f "$dir/port" ]] && ! (echo >"/dev/tcp/127.0.0.1/$(cat "$dir/port")") 2>/dev/null; then
+    port="$(cat "$dir/port")"
+  else
+    port="$(free_port)"
+  fi
   run_as_owner "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
     -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=60 -c shared_preload_libraries=pg_stat_statements" \
     start >/dev/null

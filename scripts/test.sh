@@ -29,10 +29,9 @@ install_prerequisites() {
   local sudo=()
   [[ "$(id -u)" == 0 ]] || sudo=(sudo)
   "${sudo[@]}" apt-get update -qq
+  # Tests start their own servers on free loopback ports, so a service the packages may
+  # start (where systemd runs) is in nobody's way; it is left alone.
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  # The Debian packages start their services where systemd runs; the tests start their own.
-  "${sudo[@]}" pkill -x prometheus 2>/dev/null || true
-  "${sudo[@]}" pkill -f prometheus-alertmanager 2>/dev/null || true
 }
 
 start_database() {

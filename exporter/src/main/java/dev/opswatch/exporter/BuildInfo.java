@@ -5,10 +5,10 @@ import java.io.InputStream;
 import java.util.Properties;
 
 /** The version Maven wrote into opswatch-build.properties. */
-final class BuildInfo {
+public final class BuildInfo {
   private BuildInfo() {}
 
-  static String version() {
+  public static String version() {
     try (InputStream in = BuildInfo.class.getResourceAsStream("/opswatch-build.properties")) {
       if (in == null) {
         return "unknown";

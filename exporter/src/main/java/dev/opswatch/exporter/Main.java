@@ -86,15 +86,15 @@ public final class Main {
     } catch (ConfigException e) {
       err.println("opswatch: config error: " + ConfigErrors.oneLine(e));
       return Optional.empty();
+    } catch (RuntimeException e) {
+      // A bug in validation must still end in one line and exit code 2, not a stack trace.
+      err.println("opswatch: config error: " + e.getClass().getSimpleName() + ": " + String.valueOf(e.getMessage()).replace('\n', ' '));
+      return Optional.empty();
     }
   }
 
-  /** JDK HTTP server limits against slow or oversized requests; logging to stderr. */
+  /** Logging to stderr, with timestamps. */
   private static void configureJdk() {
-    setDefault("sun.net.httpserver.maxReqTime", "10");
-    setDefault("sun.net.httpserver.maxRspTime", "30");
-    setDefault("sun.net.httpserver.maxReqHeaders", "100");
-    setDefault("sun.net.httpserver.idleInterval", "30");
     setDefault("org.slf4j.simpleLogger.defaultLogLevel",
         Optional.ofNullable(System.getenv("OPSWATCH_LOG_LEVEL")).orElse("info"));
     setDefault("org.slf4j.simpleLogger.showDateTime", "true");
@@ -102,7 +102,7 @@ public final class Main {
     setDefault("org.slf4j.simpleLogger.log.com.zaxxer.hikari", "warn");
   }
 
-  private static void setDefault(String key, String value) {
+  static void setDefault(String key, String value) {
     if (System.getProperty(key) == null) {
       System.setProperty(key, value);
     }

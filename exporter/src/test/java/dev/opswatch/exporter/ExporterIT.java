@@ -28,8 +28,7 @@ import org.junit.jupiter.api.Test;
 /** The whole exporter over HTTP against a real PostgreSQL behind a cuttable proxy. */
 class ExporterIT {
   private static final Duration LIMIT = Duration.ofSeconds(30);
-  private static final String COSTS_UP = "opswatch_source_up{source=\"costs\"}";
-
+  
   private static TestDatabase db;
 
   @BeforeAll
@@ -71,12 +70,12 @@ class ExporterIT {
       assertTrue(om.body().endsWith("# EOF\n"));
 
       Exposition scrape = Exposition.parse(text.body());
-      assertEquals(1.0, scrape.get(COSTS_UP));
-      assertEquals(150.0, scrape.get("opswatch_budget_total_eur"));
-      assertTrue(scrape.get("opswatch_cost_month_to_date_eur{provider=\"azure_openai\"}") > 0);
+      assertEquals(1.0, scrape.value("opswatch_source_up", "source", "costs"));
+      assertEquals(150.0, scrape.value("opswatch_budget_total_eur"));
+      assertTrue(scrape.value("opswatch_cost_month_to_date_eur", "provider", "azure_openai") > 0);
       // One bad row, counted again at every refresh since start.
-      assertTrue(scrape.get("opswatch_rows_rejected_total{reason=\"null_value\",source=\"costs\"}") >= 1);
-      assertEquals(1.0, scrape.get("opswatch_build_info{version=\"" + BuildInfo.version() + "\"}"));
+      assertTrue(scrape.value("opswatch_rows_rejected_total", "reason", "null_value", "source", "costs") >= 1);
+      assertEquals(1.0, scrape.value("opswatch_build_info", "version", BuildInfo.version()));
     }
   }
 
@@ -107,15 +106,15 @@ class ExporterIT {
       proxy.down();
       try (Exporter exporter = Exporter.start(config(proxy, ""))) {
         int port = exporter.port();
-        Await.until("a failed refresh", LIMIT, () -> Exposition.scrape(port).get("opswatch_source_errors_total{source=\"costs\"}") >= 1);
+        Await.until("a failed refresh", LIMIT, () -> Exposition.scrape(port).value("opswatch_source_errors_total", "source", "costs") >= 1);
         assertEquals(503, Http.get(port, "/-/ready").statusCode());
         Exposition down = Exposition.scrape(port);
-        assertEquals(0.0, down.get(COSTS_UP));
+        assertEquals(0.0, down.value("opswatch_source_up", "source", "costs"));
         assertFalse(down.hasFamily("opswatch_cost_month_to_date_eur"), "no cost data was ever read");
 
         proxy.up();
         Await.until("recovery", LIMIT, () -> Http.get(port, "/-/ready").statusCode() == 200);
-        assertEquals(1.0, Exposition.scrape(port).get(COSTS_UP));
+        assertEquals(1.0, Exposition.scrape(port).value("opswatch_source_up", "source", "costs"));
       }
     }
   }
@@ -126,13 +125,13 @@ class ExporterIT {
         Exporter exporter = Exporter.start(config(proxy, "opswatch.sources.staleness-limit = 4s\n"))) {
       int port = exporter.port();
       Await.until("first refresh", LIMIT, () -> Http.get(port, "/-/ready").statusCode() == 200);
-      double mtd = Exposition.scrape(port).get("opswatch_cost_month_to_date_eur{provider=\"azure_openai\"}");
+      double mtd = Exposition.scrape(port).value("opswatch_cost_month_to_date_eur", "provider", "azure_openai");
 
       proxy.down();
-      Await.until("source down", LIMIT, () -> Exposition.scrape(port).get(COSTS_UP) == 0.0);
+      Await.until("source down", LIMIT, () -> Exposition.scrape(port).value("opswatch_source_up", "source", "costs") == 0.0);
       Exposition failing = Exposition.scrape(port);
       if (failing.hasFamily("opswatch_cost_month_to_date_eur")) {
-        assertEquals(mtd, failing.get("opswatch_cost_month_to_date_eur{provider=\"azure_openai\"}"), 1e-9);
+        assertEquals(mtd, failing.value("opswatch_cost_month_to_date_eur", "provider", "azure_openai"), 1e-9);
       }
       Await.until("stale data dropped", LIMIT, () -> !Exposition.scrape(port).hasFamily("opswatch_cost_month_to_date_eur"));
       assertEquals(200, Http.get(port, "/-/ready").statusCode(), "readiness means 'has started', not 'is healthy'");
@@ -151,7 +150,7 @@ class ExporterIT {
       HttpResponse<String> during = Http.get(exporter.port(), "/metrics");
       assertEquals(200, during.statusCode());
       assertTrue(sleepingQueries() > 0, "the scrape returned while the query was still running");
-      assertEquals(0.0, Exposition.parse(during.body()).get(COSTS_UP));
+      assertEquals(0.0, Exposition.parse(during.body()).value("opswatch_source_up", "source", "costs"));
     }
   }
 

@@ -71,15 +71,9 @@ public final class ConfigLoader {
   }
 
   private static ExporterConfig.Http http(Config c) {
-    int port = c.getInt("http.port");
-    // 0 picks a free port (tests use it).
-    if (port < 0 || port > 65535) {
-      throw ConfigErrors.badValue(c, "http.port", "must be between 1 and 65535, got " + port);
-    }
-    int threads = c.getInt("http.threads");
-    if (threads < 1 || threads > 64) {
-      throw ConfigErrors.badValue(c, "http.threads", "must be between 1 and 64, got " + threads);
-    }
+    // 0 picks a free port (tests use it); the message names the real range.
+    int port = integer(c, "http.port", 0, 65535, "must be between 1 and 65535");
+    int threads = integer(c, "http.threads", 1, 64, "must be between 1 and 64");
     Optional<ExporterConfig.BasicAuth> basicAuth = Optional.empty();
     String username = c.getString("http.basic-auth.username");
     if (!username.isEmpty()) {
@@ -111,10 +105,7 @@ public final class ConfigLoader {
     }
     String password = Secrets.read(c, "database.password", "database.password-file").orElse("");
     url = url.withCredentials(c.getString("database.user"), password);
-    int poolSize = c.getInt("database.pool-size");
-    if (poolSize < 1 || poolSize > 2) {
-      throw ConfigErrors.badValue(c, "database.pool-size", "must be 1 or 2 (the exporter must never crowd the app's database), got " + poolSize);
-    }
+    int poolSize = integer(c, "database.pool-size", 1, 2, "must be 1 or 2 (the exporter must never crowd the app's database)");
     return new ExporterConfig.Database(
         url,
         poolSize,
@@ -247,6 +238,15 @@ public final class ConfigLoader {
       throw ConfigErrors.badValue(c, "providers", "at least one provider is needed");
     }
     return List.copyOf(providers);
+  }
+
+  /** A whole number in [min, max]; Typesafe's getInt would silently truncate 1.5 to 1. */
+  public static int integer(Config c, String path, int min, int max, String rangeMessage) {
+    double value = c.getDouble(path);
+    if (value != Math.rint(value) || value < min || value > max) {
+      throw ConfigErrors.badValue(c, path, rangeMessage + ", got " + c.getValue(path).render());
+    }
+    return (int) value;
   }
 
   /** Thresholds at {@code base}.warning-ratio / critical-ratio, each defaulting to {@code defaults}. */

@@ -31,7 +31,9 @@ final class EnvOverlay {
 
   static Config apply(Config config, Map<String, String> env) {
     Config result = config;
-    if (!env.containsKey("OPSWATCH_DATABASE_URL") && env.containsKey("DATABASE_URL")) {
+    // The app's generic DATABASE_URL is a fallback only: it never overrides a URL set in a file.
+    boolean urlConfigured = config.hasPath("opswatch.database.url") && !config.getString("opswatch.database.url").isEmpty();
+    if (!env.containsKey("OPSWATCH_DATABASE_URL") && env.containsKey("DATABASE_URL") && !urlConfigured) {
       result = set(result, "opswatch.database.url", env.get("DATABASE_URL"), "DATABASE_URL");
     }
     for (Map.Entry<String, String> e : PLAIN.entrySet()) {

@@ -19,7 +19,8 @@ import java.security.KeyStore;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
@@ -30,6 +31,22 @@ import javax.net.ssl.SSLContext;
  * covers every endpoint alike.
  */
 public final class ExporterHttpServer implements AutoCloseable {
+  private static final int MAX_THREADS = 64;
+
+  static {
+    // Read once by the JDK server when its first instance is created: close clients that take
+    // longer than 5 s to send a request (slow loris) or send too many headers.
+    setDefault("sun.net.httpserver.maxReqTime", "5");
+    setDefault("sun.net.httpserver.maxRspTime", "30");
+    setDefault("sun.net.httpserver.maxReqHeaders", "100");
+    setDefault("sun.net.httpserver.idleInterval", "30");
+  }
+
+  private static void setDefault(String key, String value) {
+    if (System.getProperty(key) == null) {
+      System.setProperty(key, value);
+    }
+  }
   private final HttpServer server;
   private final ExecutorService executor;
 
@@ -45,11 +62,15 @@ public final class ExporterHttpServer implements AutoCloseable {
 
     InetSocketAddress address = new InetSocketAddress(config.bindAddress(), config.port());
     this.server = config.tls().isPresent() ? https(address, config.tls().get()) : HttpServer.create(address, 64);
-    this.executor = Executors.newFixedThreadPool(config.threads(), r -> {
-      Thread t = new Thread(r, "http");
-      t.setDaemon(true);
-      return t;
-    });
+    // The JDK server reads request headers on the worker thread, so a slow client holds one
+    // until sun.net.httpserver.maxReqTime; extra workers on demand keep others from waiting.
+    ThreadPoolExecutor pool = new ThreadPoolExecutor(
+        config.threads(), MAX_THREADS, 30, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
+          Thread t = new Thread(r, "http");
+          t.setDaemon(true);
+          return t;
+        });
+    this.executor = pool;
     server.setExecutor(executor);
     var context = server.createContext("/", new Dispatcher(routes));
     config.basicAuth().ifPresent(auth -> context.setAuthenticator(new BasicAuthenticator("opswatch") {
