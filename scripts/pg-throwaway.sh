@@ -35,7 +35,11 @@ start() {
     run_as_owner "$PG_BIN/initdb" -D "$dir/data" -U postgres -A trust --no-sync >"$dir/initdb.log" 2>&1
   fi
   # A restarted cluster keeps its port, so that clients configured with it reconnect.
-  if [[ -f "$dir/port" ]] && ! (echo >"/dev/tcp/127.0.0.1/$(cat "$dir/port")") 2>/dev/null; then
+  if [[ -f "$dir/port" ]] && run_as_owner "$PG_BIN/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+    port="$(cat "$dir/port")"
+    print_exports "$dir" "$port"
+    return
+  elif [[ -f "$dir/port" ]] && ! (echo >"/dev/tcp/127.0.0.1/$(cat "$dir/port")") 2>/dev/null; then
     port="$(cat "$dir/port")"
   else
     port="$(free_port)"
@@ -44,6 +48,11 @@ start() {
     -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=60 -c shared_preload_libraries=pg_stat_statements" \
     start >/dev/null
   echo "$port" >"$dir/port"
+  print_exports "$dir" "$port"
+}
+
+print_exports() {
+  local dir="$1" port="$2"
   cat <<OUT
 export OPSWATCH_TEST_PG_PORT=$port
 export OPSWATCH_TEST_PG_DIR=$dir
