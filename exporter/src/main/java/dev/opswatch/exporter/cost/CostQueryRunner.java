@@ -1,6 +1,7 @@
 package dev.opswatch.exporter.cost;
 
 import dev.opswatch.exporter.config.CostQueryConfig;
+import dev.opswatch.exporter.db.Labels;
 import dev.opswatch.exporter.db.NamedSql;
 import dev.opswatch.exporter.db.RejectedRows;
 import java.sql.Connection;
@@ -9,7 +10,8 @@ import java.sql.ResultSet;
 import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -47,7 +49,7 @@ public final class CostQueryRunner {
       bind(statement, period);
       try (ResultSet rs = statement.executeQuery()) {
         Set<String> columns = columns(rs.getMetaData());
-        Map<String, ModelUsage> byModel = new HashMap<>();
+        List<ModelUsage> rows = new ArrayList<>();
         while (rs.next()) {
           for (String column : columns) {
             if (column.startsWith("rejected_")) {
@@ -61,15 +63,25 @@ public final class CostQueryRunner {
             rejected.add(problem, 1);
             continue;
           }
-          String model = modelLabel(rs.getString("model"), byModel.keySet());
-          ModelUsage usage = new ModelUsage(
-              model, cost, tokens(rs, columns, "tokens_input"), tokens(rs, columns, "tokens_output"),
-              tokens(rs, columns, "tokens_cached_input"));
-          byModel.merge(model, usage, ModelUsage::plus);
+          rows.add(new ModelUsage(
+              Labels.utf8OrReplacement(rs.getBytes("model")), cost, tokens(rs, columns, "tokens_input"),
+              tokens(rs, columns, "tokens_output"), tokens(rs, columns, "tokens_cached_input")));
         }
-        return new ArrayList<>(byModel.values());
+        return boundedByModel(rows);
       }
     }
+  }
+
+  /** Merges rows per model label; beyond MAX_MODELS labels, the cheapest models share "other". */
+  private List<ModelUsage> boundedByModel(List<ModelUsage> rows) {
+    rows.sort(Comparator.comparingDouble(ModelUsage::costEur).reversed());
+    Map<String, ModelUsage> byModel = new LinkedHashMap<>();
+    for (ModelUsage row : rows) {
+      String model = modelLabel(row.model(), byModel.keySet());
+      byModel.merge(model, new ModelUsage(model, row.costEur(), row.tokensInput(), row.tokensOutput(), row.tokensCachedInput()),
+          ModelUsage::plus);
+    }
+    return new ArrayList<>(byModel.values());
   }
 
   private void bind(PreparedStatement statement, BillingPeriod period) throws SQLException {

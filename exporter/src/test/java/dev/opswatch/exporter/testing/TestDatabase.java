@@ -34,11 +34,20 @@ public final class TestDatabase implements AutoCloseable {
   }
 
   public static TestDatabase create(boolean withSchema) {
+    return create(withSchema, "");
+  }
+
+  /** A database in another server encoding (e.g. SQL_ASCII, which stores any bytes). */
+  public static TestDatabase createWithEncoding(String encoding) {
+    return create(true, " ENCODING '" + encoding + "' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0");
+  }
+
+  private static TestDatabase create(boolean withSchema, String options) {
     Server server = Server.get();
     String name = "opswatch_it_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12).toLowerCase(Locale.ROOT);
     try (Connection admin = DriverManager.getConnection(server.jdbcUrl("postgres"), server.user(), server.password());
         Statement s = admin.createStatement()) {
-      s.execute("CREATE DATABASE " + name);
+      s.execute("CREATE DATABASE " + name + options);
     } catch (SQLException e) {
       throw new IllegalStateException("cannot create a test database on " + server.jdbcUrl("postgres") + ": " + e.getMessage(), e);
     }
