@@ -1,0 +1,306 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034 # the OW_ globals are read by the scripts that source this file
+# Shared by the opswatch runbooks (sourced, never run): output, flags, consent, dry-run,
+# polling, tool checks, the audit log and the xtrace guard for secrets.
+#
+# Conventions: functions are prefixed ow_, globals OW_. Functions that a poll or an `if`
+# calls run without errexit (bash ignores `set -e` there), so they return their errors.
+
+if ((BASH_VERSINFO[0] < 4 || (BASH_VERSINFO[0] == 4 && BASH_VERSINFO[1] < 3))); then
+  echo "ERROR ${0##*/} needs bash 4.3 or newer, this is $BASH_VERSION (macOS: brew install bash)" >&2
+  exit 3
+fi
+
+# ---------------------------------------------------------------------------- exit codes
+OW_EXIT_OK=0      # done and verified
+OW_EXIT_FAILED=1  # the change or its verification failed
+OW_EXIT_USAGE=2   # usage or configuration error, or a refusal before anything changed
+OW_EXIT_TOOL=3    # a required tool is missing
+
+# ---------------------------------------------------------------------------- settings
+# Flags override these; the environment sets the defaults (short values make tests fast).
+OW_SCRIPT=${0##*/}
+OW_DRY_RUN=0
+OW_YES=0
+OW_REQUIRE_HEALTHY=${OPSWATCH_REQUIRE_HEALTHY:-0}
+OW_HEALTH_TIMEOUT=${OPSWATCH_HEALTH_TIMEOUT:-120}
+OW_INTERVAL=${OPSWATCH_POLL_INTERVAL:-5}
+OW_HTTP_TIMEOUT=${OPSWATCH_HTTP_TIMEOUT:-10}
+OW_AUDIT_LOG=${OPSWATCH_AUDIT_LOG:-}
+OW_TMP=""
+OW_SHIFT=0
+OW_VALUE=""
+
+# The help text every runbook appends to its own.
+ow_common_help() {
+  cat <<HELP
+Common options (any order; --flag VALUE or --flag=VALUE):
+  --dry-run            print every command and change nothing. Needs no credentials; with
+                       VERCEL_TOKEN and VERCEL_PROJECT_ID set it still reads the Vercel API
+                       (GET only) so the plan can name the real deployments.
+  -y, --yes            allow the steps that change production without asking. Without it
+                       the script asks on a terminal and refuses (exit 2) otherwise.
+  --timeout SECONDS    how long to poll the health endpoint (default ${OW_HEALTH_TIMEOUT},
+                       env OPSWATCH_HEALTH_TIMEOUT)
+  --interval SECONDS   pause between polls (default ${OW_INTERVAL}, env OPSWATCH_POLL_INTERVAL)
+  --require-healthy    treat "degraded" as a failure (env OPSWATCH_REQUIRE_HEALTHY=1)
+  --audit-log FILE     append what was done to FILE (env OPSWATCH_AUDIT_LOG)
+  -h, --help           show this help
+
+Health verification polls \$PRODUCTION_URL/api/health and reads the JSON "status":
+healthy passes; degraded (HTTP 200, a check warns) passes with a warning naming the
+checks, unless --require-healthy; unhealthy, any non-2xx answer, or a body without a
+status keeps polling and fails at the timeout.
+
+Exit codes:
+  0  done and verified
+  1  the change or its verification failed
+  2  usage or configuration error, or a refusal before anything was changed
+  3  a required tool is missing
+Output: colour only on a terminal, never when NO_COLOR is set. Secrets (tokens,
+database passwords) are never printed, not even under bash -x.
+HELP
+}
+
+# ---------------------------------------------------------------------------- output
+# Colour codes are set per stream: only for a terminal and never with NO_COLOR.
+ow_init_colour() {
+  OW_C_OUT_BOLD="" OW_C_OUT_GREEN="" OW_C_OUT_DIM="" OW_C_OUT_RESET=""
+  OW_C_ERR_RED="" OW_C_ERR_YELLOW="" OW_C_ERR_RESET=""
+  [[ -n ${NO_COLOR:-} ]] && return 0
+  if [[ -t 1 ]]; then
+    OW_C_OUT_BOLD=$'\e[1m' OW_C_OUT_GREEN=$'\e[32m' OW_C_OUT_DIM=$'\e[2m' OW_C_OUT_RESET=$'\e[0m'
+  fi
+  if [[ -t 2 ]]; then
+    OW_C_ERR_RED=$'\e[31m' OW_C_ERR_YELLOW=$'\e[33m' OW_C_ERR_RESET=$'\e[0m'
+  fi
+}
+
+ow_step() { printf '\n%s==> %s%s\n' "$OW_C_OUT_BOLD" "$*" "$OW_C_OUT_RESET"; }
+ow_info() { printf '    %s\n' "$*"; }
+ow_ok() { printf '    %sOK%s %s\n' "$OW_C_OUT_GREEN" "$OW_C_OUT_RESET" "$*"; }
+ow_warn() { printf '%sWARN%s %s\n' "$OW_C_ERR_YELLOW" "$OW_C_ERR_RESET" "$*" >&2; }
+ow_error() { printf '%sERROR%s %s\n' "$OW_C_ERR_RED" "$OW_C_ERR_RESET" "$*" >&2; }
+
+# ow_die CODE MESSAGE: print MESSAGE as an error and exit with CODE.
+ow_die() {
+  local code=$1
+  shift
+  ow_error "$*"
+  exit "$code"
+}
+
+ow_usage_error() {
+  ow_error "$*"
+  printf "Try '%s --help'.\n" "$OW_SCRIPT" >&2
+  exit "$OW_EXIT_USAGE"
+}
+
+# ow_show_cmd WORD...: print a command the script runs (or would run, in dry-run), each
+# word quoted as a shell would need it. Callers pass placeholders such as
+# 'Authorization: Bearer ***', never a secret.
+ow_show_cmd() {
+  local line="" word
+  for word in "$@"; do
+    if [[ $word =~ ^[A-Za-z0-9_./:=@%+,-]+$ ]]; then
+      line+="${line:+ }$word"
+    else
+      line+="${line:+ }'${word//\'/\'\\\'\'}'"
+    fi
+  done
+  if ((OW_DRY_RUN)); then
+    printf '    %s[dry-run] would run:%s %s\n' "$OW_C_OUT_BOLD" "$OW_C_OUT_RESET" "$line"
+  else
+    printf '    %s$ %s%s\n' "$OW_C_OUT_DIM" "$line" "$OW_C_OUT_RESET"
+  fi
+}
+
+# Describes, in dry-run, a step that is more than one command (a poll, a wait).
+ow_would() { printf '    %s[dry-run] would%s %s\n' "$OW_C_OUT_BOLD" "$OW_C_OUT_RESET" "$*"; }
+
+# ---------------------------------------------------------------------------- flags
+# ow_take_value "$@": the value of "--flag VALUE" or "--flag=VALUE" into OW_VALUE; OW_SHIFT
+# tells the caller how many words were used.
+ow_take_value() {
+  if [[ $1 == *=* ]]; then
+    OW_VALUE=${1#*=}
+    OW_SHIFT=1
+  elif (($# >= 2)); then
+    OW_VALUE=$2
+    OW_SHIFT=2
+  else
+    ow_usage_error "$1 needs a value"
+  fi
+}
+
+# ow_check_seconds FLAG VALUE: a positive number of seconds, fractions allowed.
+ow_check_seconds() {
+  [[ $2 =~ ^[0-9]+([.][0-9]{1,6})?$ && $2 =~ [1-9] ]] ||
+    ow_usage_error "$1 must be a positive number of seconds, got '$2'"
+}
+
+# ow_parse_common_flag "$@": handles one common flag at $1 and sets OW_SHIFT. Scripts call
+# it from their own parser for every word they do not know. Needs a `usage` function.
+ow_parse_common_flag() {
+  OW_SHIFT=1
+  case $1 in
+    --dry-run) OW_DRY_RUN=1 ;;
+    -y | --yes) OW_YES=1 ;;
+    --require-healthy) OW_REQUIRE_HEALTHY=1 ;;
+    --timeout | --timeout=*)
+      ow_take_value "$@"
+      ow_check_seconds --timeout "$OW_VALUE"
+      OW_HEALTH_TIMEOUT=$OW_VALUE
+      ;;
+    --interval | --interval=*)
+      ow_take_value "$@"
+      ow_check_seconds --interval "$OW_VALUE"
+      OW_INTERVAL=$OW_VALUE
+      ;;
+    --audit-log | --audit-log=*)
+      ow_take_value "$@"
+      OW_AUDIT_LOG=$OW_VALUE
+      ;;
+    -h | --help)
+      usage
+      exit "$OW_EXIT_OK"
+      ;;
+    -*) ow_usage_error "unknown option: $1" ;;
+    *) ow_usage_error "unexpected argument: $1" ;;
+  esac
+}
+
+# Checks the settings that came from the environment rather than from flags.
+ow_check_common_settings() {
+  ow_check_seconds OPSWATCH_HEALTH_TIMEOUT "$OW_HEALTH_TIMEOUT"
+  ow_check_seconds OPSWATCH_POLL_INTERVAL "$OW_INTERVAL"
+  ow_check_seconds OPSWATCH_HTTP_TIMEOUT "$OW_HTTP_TIMEOUT"
+  [[ $OW_REQUIRE_HEALTHY =~ ^[01]$ ]] || ow_usage_error "OPSWATCH_REQUIRE_HEALTHY must be 0 or 1"
+}
+
+# ---------------------------------------------------------------------------- secrets
+# ow_is_set NAME: is the variable NAME non-empty? Never expands the value itself, so a
+# trace shows `[[ -n x ]]` and not the secret.
+ow_is_set() { [[ -n ${!1:+x} ]]; }
+
+# ow_untraced COMMAND...: run COMMAND with xtrace off, so secrets it expands never reach a
+# `bash -x` trace. The call line shows only the command and variable names.
+ow_untraced() {
+  local was_tracing=0 rc=0
+  [[ $- == *x* ]] && was_tracing=1
+  { set +x; } 2>/dev/null
+  "$@" || rc=$?
+  ((was_tracing)) && set -x
+  return "$rc"
+}
+
+# ---------------------------------------------------------------------------- consent
+# Refuses up front when a production change could be neither confirmed nor allowed.
+ow_require_consent() {
+  ((OW_DRY_RUN || OW_YES)) && return 0
+  [[ -t 0 ]] && return 0
+  ow_die "$OW_EXIT_USAGE" "this changes production and stdin is not a terminal: pass --yes" \
+    "(run it with --dry-run first to see every step)"
+}
+
+# ow_confirm QUESTION: go on with --yes or a "y" typed on the terminal; else exit 2.
+ow_confirm() {
+  if ((OW_YES)); then
+    ow_info "confirmed by --yes"
+    return 0
+  fi
+  [[ -t 0 ]] || ow_die "$OW_EXIT_USAGE" "not confirmed (stdin is not a terminal): pass --yes"
+  local answer=""
+  read -r -p "$1 [y/N] " answer || answer=""
+  [[ $answer =~ ^[Yy]([Ee][Ss])?$ ]] || ow_die "$OW_EXIT_USAGE" "not confirmed: nothing was changed"
+  ow_audit "confirmed on the terminal"
+}
+
+# ---------------------------------------------------------------------------- tools
+# ow_require_tools TOOL...: exit 3 naming every missing tool.
+ow_require_tools() {
+  local tool missing=()
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+  done
+  ((${#missing[@]} == 0)) && return 0
+  ow_die "$OW_EXIT_TOOL" "required tool(s) not found on PATH: ${missing[*]}" \
+    "(Debian/Ubuntu: apt-get install curl jq postgresql-client)"
+}
+
+# ---------------------------------------------------------------------------- time, polling
+# ow_now_us VAR: microseconds since the epoch into VAR (bash 5; whole seconds before).
+# (Locals are _ow_-prefixed so that they never shadow the caller's VAR.)
+ow_now_us() {
+  local _ow_now=${EPOCHREALTIME:-}
+  if [[ -n $_ow_now ]]; then
+    _ow_now=${_ow_now//[.,]/}
+  else
+    printf -v _ow_now '%(%s)T000000' -1
+  fi
+  printf -v "$1" '%s' "$((10#$_ow_now))"
+}
+
+# ow_to_us VAR SECONDS: "1.5" -> 1500000 into VAR.
+ow_to_us() {
+  local _ow_int=${2%%.*} _ow_frac=""
+  [[ $2 == *.* ]] && _ow_frac=${2#*.}
+  _ow_frac="${_ow_frac}000000"
+  printf -v "$1" '%s' "$((10#$_ow_int * 1000000 + 10#${_ow_frac:0:6}))"
+}
+
+# ow_poll TIMEOUT INTERVAL CHECK [ARG...]: run CHECK until it returns 0 (done) or 2 (no
+# point in waiting), pausing INTERVAL between tries and never past TIMEOUT.
+# Returns 0 when done, 1 on timeout, 2 when CHECK gave up.
+ow_poll() {
+  local deadline now pause limit rc frac
+  ow_now_us now
+  ow_to_us limit "$1"
+  ow_to_us pause "$2"
+  deadline=$((now + limit))
+  shift 2
+  while :; do
+    rc=0
+    "$@" || rc=$?
+    ((rc == 0 || rc == 2)) && return "$rc"
+    ow_now_us now
+    ((now >= deadline)) && return 1
+    limit=$pause
+    ((now + limit > deadline)) && limit=$((deadline - now))
+    printf -v frac '%06d' "$((limit % 1000000))"
+    sleep "$((limit / 1000000)).$frac"
+  done
+}
+
+# ---------------------------------------------------------------------------- audit, setup
+# ow_audit MESSAGE: append one line to the audit log, if one is set. Callers pass ids,
+# names and results, never secrets.
+ow_audit() {
+  [[ -n $OW_AUDIT_LOG ]] || return 0
+  local stamp mode=live
+  ((OW_DRY_RUN)) && mode=dry-run
+  printf -v stamp '%(%Y-%m-%dT%H:%M:%S%z)T' -1
+  printf '%s %s user=%s mode=%s %s\n' "$stamp" "$OW_SCRIPT" "${USER:-${LOGNAME:-unknown}}" \
+    "$mode" "$*" >>"$OW_AUDIT_LOG" 2>/dev/null || ow_warn "cannot append to audit log $OW_AUDIT_LOG"
+}
+
+ow_on_exit() {
+  local rc=$?
+  ow_audit "end exit=$rc"
+  [[ -n $OW_TMP && -d $OW_TMP ]] && rm -rf -- "$OW_TMP"
+  return "$rc"
+}
+
+# ow_begin WORD...: call after parsing flags. Sets up colour, the work directory, the
+# exit trap and the first audit line (WORD... are the script's own, secret-free flags).
+ow_begin() {
+  ow_check_common_settings
+  OW_TMP=$(mktemp -d "${TMPDIR:-/tmp}/opswatch-runbook.XXXXXX") ||
+    ow_die "$OW_EXIT_FAILED" "cannot create a temporary directory"
+  trap ow_on_exit EXIT
+  ow_audit "start args=$*"
+  ((OW_DRY_RUN)) && ow_info "DRY RUN: nothing will be changed."
+  return 0
+}
+
+ow_init_colour
