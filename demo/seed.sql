@@ -40,6 +40,11 @@ SELECT 'sm-test-' || g, 'sess-test-' || g, 'demo-user-1', 500000, 500000, 50, tr
        date_trunc('month', now() AT TIME ZONE 'UTC') + (g || ' minutes')::interval, now() AT TIME ZONE 'UTC'
 FROM generate_series(1, 10) AS g;
 
+-- A half-migrated row with no cost: the exporter skips it and counts it in opswatch_rows_rejected_total.
+INSERT INTO session_metrics ("id", "sessionId", "userId", "tokensIn", "tokensOut", "costEur", "createdAt", "updatedAt")
+VALUES ('sm-broken-1', 'sess-broken-1', 'demo-user-2', 100, 100, NULL,
+        date_trunc('month', now() AT TIME ZONE 'UTC') + interval '30 minutes', now() AT TIME ZONE 'UTC');
+
 -- Voice turns: about one an hour, per-token cost in EUR as voice-pricing.ts computes it
 -- (USD per 1M tokens / 1.08).
 INSERT INTO voice_usage_events ("id", "userId", "sessionId", "model", "audioInputTokens", "audioOutputTokens",

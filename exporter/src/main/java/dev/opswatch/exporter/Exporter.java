@@ -1,11 +1,15 @@
 package dev.opswatch.exporter;
 
 import com.sun.net.httpserver.HttpHandler;
+import dev.opswatch.exporter.admin.AdminApi;
 import dev.opswatch.exporter.config.ExporterConfig;
 import dev.opswatch.exporter.cost.CostSource;
 import dev.opswatch.exporter.db.Database;
 import dev.opswatch.exporter.http.ExporterHttpServer;
+import dev.opswatch.exporter.incident.IncidentSource;
 import dev.opswatch.exporter.metrics.StoreCollector;
+import dev.opswatch.exporter.probe.ProbeSource;
+import dev.opswatch.exporter.quota.QuotaSource;
 import dev.opswatch.exporter.refresh.RefreshLoop;
 import dev.opswatch.exporter.refresh.SnapshotStore;
 import dev.opswatch.exporter.refresh.Source;
@@ -52,11 +56,17 @@ public final class Exporter implements AutoCloseable {
   static List<Source> sources(ExporterConfig config, Database database) {
     List<Source> sources = new ArrayList<>();
     sources.add(new CostSource(config, database));
+    FeatureConfigs features = FeatureConfigs.parse(config);
+    sources.addAll(QuotaSource.create(config, features.quotas(), database));
+    sources.add(new IncidentSource(config, features.incidents(), database));
+    if (!features.probes().targets().isEmpty()) {
+      sources.add(new ProbeSource(config, features.probes(), "opswatch-exporter/" + BuildInfo.version()));
+    }
     return sources;
   }
 
   static Map<String, HttpHandler> adminRoutes(ExporterConfig config, SnapshotStore store) {
-    return new LinkedHashMap<>();
+    return new LinkedHashMap<>(AdminApi.routes(config.adminToken(), store));
   }
 
   public int port() {

@@ -82,7 +82,10 @@ public final class Main {
       }
     }
     try {
-      return Optional.of(ConfigLoader.load(file, env));
+      ExporterConfig config = ConfigLoader.load(file, env);
+      // The quota, incident and probe sections validate here too, so --check-config sees them.
+      FeatureConfigs.parse(config, env);
+      return Optional.of(config);
     } catch (ConfigException e) {
       err.println("opswatch: config error: " + ConfigErrors.oneLine(e));
       return Optional.empty();

@@ -32,6 +32,7 @@ import javax.net.ssl.SSLContext;
  */
 public final class ExporterHttpServer implements AutoCloseable {
   private static final int MAX_THREADS = 64;
+  private static final String ADMIN_PREFIX = "/api/";
 
   static {
     // Read once by the JDK server when its first instance is created: close clients that take
@@ -74,6 +75,15 @@ public final class ExporterHttpServer implements AutoCloseable {
     server.setExecutor(executor);
     var context = server.createContext("/", new Dispatcher(routes));
     config.basicAuth().ifPresent(auth -> context.setAuthenticator(new BasicAuthenticator("opswatch") {
+      @Override
+      public Result authenticate(HttpExchange exchange) {
+        // The admin API has its own bearer token, and one Authorization header cannot carry both.
+        if (exchange.getRequestURI().getPath().startsWith(ADMIN_PREFIX)) {
+          return new Success(new com.sun.net.httpserver.HttpPrincipal("admin-api", "opswatch"));
+        }
+        return super.authenticate(exchange);
+      }
+
       @Override
       public boolean checkCredentials(String user, String password) {
         return Responses.constantTimeEquals(user, auth.username()) & Responses.constantTimeEquals(password, auth.password());

@@ -1,0 +1,102 @@
+package dev.opswatch.exporter.admin;
+
+import dev.opswatch.exporter.cost.BudgetCheck;
+import dev.opswatch.exporter.cost.CostReport;
+import dev.opswatch.exporter.cost.ProviderCost;
+import dev.opswatch.exporter.model.Level;
+import dev.opswatch.exporter.quota.QuotaReport;
+import dev.opswatch.exporter.quota.QuotaUsage;
+import java.time.ZonedDateTime;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Builds {@link CostDashboardData} from the same reports /metrics renders, so both always agree.
+ * Pure; alert wording follows the source app's cost tracker.
+ */
+public final class CostDashboardBuilder {
+  private CostDashboardBuilder() {}
+
+  public static CostDashboardData build(CostReport cost, List<QuotaReport> quotaReports) {
+    List<CostDashboardData.Service> services = new ArrayList<>();
+    List<CostDashboardData.Alert> alerts = new ArrayList<>();
+    for (ProviderCost p : cost.providers()) {
+      CostDashboardData.Service service = service(p, cost);
+      services.add(service);
+      budgetAlert(service).ifPresent(alerts::add);
+    }
+    List<CostDashboardData.Quota> quotas = new ArrayList<>();
+    quotaReports.stream()
+        .flatMap(r -> r.usages().stream())
+        .sorted(Comparator.comparing((QuotaUsage u) -> u.quota().provider().id()).thenComparing(u -> u.quota().id()))
+        .forEach(u -> {
+          CostDashboardData.Quota quota = quota(u);
+          quotas.add(quota);
+          if (u.level() == Level.CRITICAL || u.level() == Level.EXCEEDED) {
+            alerts.add(new CostDashboardData.Alert(quota.service(),
+                String.format(Locale.ROOT, "%s: %.1f%% of quota used", quota.metric(), quota.usagePercent()), "critical"));
+          }
+        });
+    return new CostDashboardData(
+        List.copyOf(services), round2(cost.totalForecastEur()), round2(cost.totalBudgetEur()), List.copyOf(alerts),
+        List.copyOf(quotas), cost.computedAt().toString());
+  }
+
+  private static CostDashboardData.Service service(ProviderCost p, CostReport cost) {
+    String name = p.provider().displayName();
+    String id = p.provider().id();
+    Map<String, Double> details = new LinkedHashMap<>();
+    if (p.budgetEur().isEmpty()) {
+      // The source app's fixed services: fee = estimate = spend = limit, 100 %, never an alert.
+      double fee = round2(p.monthToDateEur());
+      details.put("fixedMonthly", fee);
+      return new CostDashboardData.Service(name, id, round2(p.forecastEur()), fee, fee, 100.0, Level.OK.label(), details);
+    }
+    if (p.costByQuery().isEmpty()) {
+      details.put("fixedMonthly", round2(p.monthToDateEur()));
+    } else {
+      p.costByQuery().forEach((query, eur) -> details.put(query, round2(eur)));
+      int dayOfMonth = ZonedDateTime.ofInstant(cost.computedAt(), cost.period().zone()).getDayOfMonth();
+      details.put("dailyAverage", round2(p.monthToDateEur() / dayOfMonth));
+    }
+    BudgetCheck spend = p.spend().orElseThrow();
+    BudgetCheck forecast = p.forecast().orElseThrow();
+    Level worse = spend.level().compareTo(forecast.level()) >= 0 ? spend.level() : forecast.level();
+    return new CostDashboardData.Service(
+        name, id, round2(p.forecastEur()), round2(p.monthToDateEur()), round2(p.budgetEur().getAsDouble()),
+        percent(forecast.ratio()), worse.label(), details);
+  }
+
+  private static Optional<CostDashboardData.Alert> budgetAlert(CostDashboardData.Service s) {
+    String percent = s.budgetUsagePercent() == null ? "∞" : String.format(Locale.ROOT, "%.0f", s.budgetUsagePercent());
+    return switch (Level.valueOf(s.status().toUpperCase(Locale.ROOT))) {
+      case EXCEEDED -> Optional.of(new CostDashboardData.Alert(
+          s.service(), s.service() + " has exceeded budget (" + percent + "%)", "critical"));
+      case CRITICAL -> Optional.of(new CostDashboardData.Alert(
+          s.service(), s.service() + " approaching budget limit (" + percent + "%)", "critical"));
+      case WARNING -> Optional.of(new CostDashboardData.Alert(
+          s.service(), s.service() + " approaching budget limit (" + percent + "%)", "warning"));
+      case OK -> Optional.empty();
+    };
+  }
+
+  private static CostDashboardData.Quota quota(QuotaUsage u) {
+    return new CostDashboardData.Quota(
+        u.quota().provider().displayName(), u.quota().displayName(), u.quota().provider().id(), u.quota().id(),
+        u.usage(), u.quota().limit(), Math.round(u.ratio() * 10000) / 100.0, u.level().label(), u.quota().period());
+  }
+
+  /** A ratio as a percentage with 2 decimals; null when it is not finite (a zero budget). */
+  private static Double percent(double ratio) {
+    return Double.isFinite(ratio) ? round2(ratio * 100) : null;
+  }
+
+  static double round2(double value) {
+    return Math.round(value * 100) / 100.0;
+  }
+}

@@ -1,0 +1,93 @@
+package dev.opswatch.exporter.incident;
+
+import dev.opswatch.exporter.db.NamedSql;
+import dev.opswatch.exporter.db.NamedStatements;
+import dev.opswatch.exporter.db.RejectedRows;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * SafetyEvent counts per severity and type in the lookback, unresolved counts in the unresolved
+ * window, and the newest row per severity. Rows of an unknown severity are rejected, once each.
+ */
+final class SafetyEventQuery {
+  private static final NamedSql COUNTS = NamedSql.parse("""
+      SELECT severity, type,
+             COUNT(*) FILTER (WHERE "timestamp" >= :lookback_start) AS in_lookback,
+             COUNT(*) FILTER (WHERE "resolvedAt" IS NULL AND "timestamp" >= :unresolved_start) AS unresolved,
+             COUNT(*) AS seen
+      FROM "SafetyEvent"
+      WHERE "timestamp" >= :earliest AND "timestamp" < :until
+        AND ("timestamp" >= :lookback_start OR ("resolvedAt" IS NULL AND "timestamp" >= :unresolved_start))
+      GROUP BY severity, type
+      """);
+  // One index lookup per severity on ("severity", "timestamp") instead of a scan of all history.
+  private static final NamedSql NEWEST = NamedSql.parse("""
+      SELECT s.severity,
+             (SELECT MAX(e."timestamp") FROM "SafetyEvent" e WHERE e.severity = s.severity AND e."timestamp" < :until) AS newest
+      FROM (VALUES ('info'), ('warning'), ('alert'), ('critical')) AS s(severity)
+      """);
+
+  record Result(Map<Severity, Map<String, Long>> byType, Map<Severity, Long> unresolved, Map<Severity, Instant> newest) {}
+
+  private final IncidentConfig config;
+  private final int timeoutSeconds;
+
+  SafetyEventQuery(IncidentConfig config, int timeoutSeconds) {
+    this.config = config;
+    this.timeoutSeconds = timeoutSeconds;
+  }
+
+  Result run(Connection connection, Instant now, RejectedRows rejected) throws SQLException {
+    Map<Severity, Map<String, Long>> byType = new EnumMap<>(Severity.class);
+    Map<Severity, Long> unresolved = new EnumMap<>(Severity.class);
+    for (Severity s : Severity.values()) {
+      Map<String, Long> types = new LinkedHashMap<>();
+      config.typeLabels().forEach(t -> types.put(t, 0L));
+      byType.put(s, types);
+      unresolved.put(s, 0L);
+    }
+    Instant lookbackStart = now.minus(config.lookback());
+    Instant unresolvedStart = now.minus(config.unresolvedWindow());
+    Map<String, Object> values = Map.of(
+        "lookback_start", utc(lookbackStart),
+        "unresolved_start", utc(unresolvedStart),
+        "earliest", utc(lookbackStart.isBefore(unresolvedStart) ? lookbackStart : unresolvedStart),
+        "until", utc(now));
+    try (PreparedStatement s = NamedStatements.prepare(connection, COUNTS, values, timeoutSeconds);
+        ResultSet rs = s.executeQuery()) {
+      while (rs.next()) {
+        var severity = Severity.ofSafetyEvent(rs.getString("severity"));
+        if (severity.isEmpty()) {
+          rejected.add(RejectedRows.UNKNOWN_SEVERITY, rs.getLong("seen"));
+          continue;
+        }
+        byType.get(severity.get()).merge(config.typeLabel(rs.getString("type")), rs.getLong("in_lookback"), Long::sum);
+        unresolved.merge(severity.get(), rs.getLong("unresolved"), Long::sum);
+      }
+    }
+    Map<Severity, Instant> newest = new EnumMap<>(Severity.class);
+    try (PreparedStatement s = NamedStatements.prepare(connection, NEWEST, Map.of("until", utc(now)), timeoutSeconds);
+        ResultSet rs = s.executeQuery()) {
+      while (rs.next()) {
+        LocalDateTime t = rs.getObject("newest", LocalDateTime.class);
+        if (t != null) {
+          newest.put(Severity.ofSafetyEvent(rs.getString("severity")).orElseThrow(), t.toInstant(ZoneOffset.UTC));
+        }
+      }
+    }
+    return new Result(byType, unresolved, newest);
+  }
+
+  static LocalDateTime utc(Instant t) {
+    return LocalDateTime.ofInstant(t, ZoneOffset.UTC);
+  }
+}

@@ -1,0 +1,53 @@
+package dev.opswatch.exporter.quota;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/**
+ * Reads whether an external call failed from its metadata, a TEXT column that should hold a JSON
+ * object such as {@code {"success":false,"latencyMs":812}} but may hold anything.
+ *
+ * <p>A {@code ::jsonb} cast of invalid text fails the whole query, and PostgreSQL 15 has no
+ * {@code pg_input_is_valid}. So the query casts only text matching {@link #FLAT_OBJECT_REGEX}, a
+ * JSON object of scalar values (what the app writes) that the cast is known to accept: unescaped
+ * control characters, the escape of NUL, lone surrogates and out-of-range numbers do not match. Any other
+ * text is read here with Jackson, row by row: rare, and never a query error.
+ */
+final class CallMetadata {
+  private static final String WS = "[ \\t\\n\\r]*";
+  private static final String STRING = "\"([^\"\\\\\\u0001-\\u001f]|\\\\[\"\\\\/bfnrt]"
+      + "|\\\\u[dD][89abAB][0-9a-fA-F]{2}\\\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+      + "|\\\\u(?!0000)(?![dD][89a-fA-F])[0-9a-fA-F]{4})*\"";
+  private static final String NUMBER = "-?(0|[1-9][0-9]{0,99})(\\.[0-9]{1,100})?([eE][-+]?[0-9]{1,4})?";
+  private static final String MEMBER = STRING + WS + ":" + WS + "(" + STRING + "|" + NUMBER + "|true|false|null)" + WS;
+
+  /** A PostgreSQL regular expression: a JSON object whose values are all scalars. */
+  static final String FLAT_OBJECT_REGEX = "^" + WS + "\\{" + WS + "(" + MEMBER + "(," + WS + MEMBER + ")*)?\\}" + WS + "$";
+
+  private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
+  enum Verdict { SUCCEEDED, FAILED, BAD }
+
+  private CallMetadata() {}
+
+  /** As the app's SQL reads it: {@code metadata::jsonb ->> 'success' = 'false'} (boolean or string). */
+  static Verdict read(String metadata) {
+    if (metadata == null) {
+      return Verdict.SUCCEEDED;
+    }
+    JsonNode node;
+    try {
+      node = JSON.readTree(metadata);
+    } catch (JsonProcessingException e) {
+      return Verdict.BAD;
+    }
+    if (node == null || !node.isObject()) {
+      return Verdict.BAD;
+    }
+    JsonNode success = node.get("success");
+    boolean failed = success != null && (success.isBoolean() || success.isTextual()) && success.asText().equals("false");
+    return failed ? Verdict.FAILED : Verdict.SUCCEEDED;
+  }
+}

@@ -1,0 +1,119 @@
+package dev.opswatch.exporter.quota;
+
+import dev.opswatch.exporter.db.NamedSql;
+import dev.opswatch.exporter.db.NamedStatements;
+import dev.opswatch.exporter.db.RejectedRows;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Calls and failed calls per provider in the error window. Metadata the database can safely cast is
+ * judged in SQL; the rest (rare: nested JSON, or not JSON at all) is fetched and judged by
+ * {@link CallMetadata}, and invalid metadata is counted as {@code bad_metadata}.
+ */
+final class ExternalCallsQuery {
+  private static final Logger log = LoggerFactory.getLogger(ExternalCallsQuery.class);
+  /** Unusual metadata rows read in Java per refresh; more are counted as successful calls, unread. */
+  static final int MAX_UNUSUAL_ROWS = 1000;
+  /** Longer metadata is not fetched: the app writes ~60 bytes. */
+  static final int MAX_METADATA_LENGTH = 8192;
+
+  private static final String ROWS = """
+      FROM "TelemetryEvent"
+      WHERE category = :category
+        AND "timestamp" >= :window_start AND "timestamp" < :window_end
+        AND NOT "isTestData"
+        AND label = ANY(:labels)
+      """;
+  private static final NamedSql COUNTS = NamedSql.parse("""
+      SELECT label,
+             COUNT(*) AS calls,
+             COUNT(*) FILTER (WHERE success = 'false') AS failures,
+             COUNT(*) FILTER (WHERE NOT castable) AS unusual
+      FROM (
+        SELECT label,
+               metadata IS NULL OR metadata ~ :flat_object AS castable,
+               CASE WHEN metadata ~ :flat_object THEN metadata::jsonb ->> 'success' END AS success
+        """ + ROWS + """
+      ) AS calls
+      GROUP BY label
+      """);
+  private static final NamedSql UNUSUAL = NamedSql.parse("""
+      SELECT label, CASE WHEN length(metadata) <= :max_length THEN metadata END AS metadata
+      """ + ROWS + """
+        AND metadata IS NOT NULL AND metadata !~ :flat_object
+      LIMIT :max_rows
+      """);
+
+  private final String category;
+  private final List<QuotaProvider> providers;
+  private final int timeoutSeconds;
+
+  ExternalCallsQuery(String category, List<QuotaProvider> providers, int timeoutSeconds) {
+    this.category = category;
+    this.providers = List.copyOf(providers);
+    this.timeoutSeconds = timeoutSeconds;
+  }
+
+  List<CallStats> run(Connection connection, QuotaWindow.Bounds window, RejectedRows rejected) throws SQLException {
+    Map<String, long[]> byLabel = new HashMap<>();
+    long unusual = 0;
+    try (PreparedStatement s = prepare(connection, COUNTS, window); ResultSet rs = s.executeQuery()) {
+      while (rs.next()) {
+        byLabel.put(rs.getString("label"), new long[] {rs.getLong("calls"), rs.getLong("failures")});
+        unusual += rs.getLong("unusual");
+      }
+    }
+    if (unusual > 0) {
+      judgeUnusual(connection, window, byLabel, rejected, unusual);
+    }
+    List<CallStats> stats = new ArrayList<>();
+    for (QuotaProvider p : providers) {
+      long[] counts = byLabel.getOrDefault(p.label(), new long[2]);
+      stats.add(new CallStats(p, counts[0], counts[1]));
+    }
+    return stats;
+  }
+
+  private void judgeUnusual(
+      Connection connection, QuotaWindow.Bounds window, Map<String, long[]> byLabel, RejectedRows rejected, long expected)
+      throws SQLException {
+    long read = 0;
+    try (PreparedStatement s = prepare(connection, UNUSUAL, window); ResultSet rs = s.executeQuery()) {
+      while (rs.next()) {
+        read++;
+        // NULL here is metadata too long to fetch: not what the app writes.
+        String metadata = rs.getString("metadata");
+        CallMetadata.Verdict verdict = metadata == null ? CallMetadata.Verdict.BAD : CallMetadata.read(metadata);
+        if (verdict == CallMetadata.Verdict.BAD) {
+          rejected.add(RejectedRows.BAD_METADATA, 1);
+        } else if (verdict == CallMetadata.Verdict.FAILED) {
+          byLabel.computeIfAbsent(rs.getString("label"), l -> new long[2])[1]++;
+        }
+      }
+    }
+    if (read < expected) {
+      log.warn("{} external calls have unusual metadata; only {} were read, the rest count as successful", expected, read);
+    }
+  }
+
+  private PreparedStatement prepare(Connection connection, NamedSql sql, QuotaWindow.Bounds window) throws SQLException {
+    Map<String, Object> values = Map.of(
+        "category", category,
+        "window_start", window.startUtc(),
+        "window_end", window.endUtc(),
+        "labels", NamedStatements.textArray(connection, providers.stream().map(QuotaProvider::label).toList()),
+        "flat_object", CallMetadata.FLAT_OBJECT_REGEX,
+        "max_length", MAX_METADATA_LENGTH,
+        "max_rows", MAX_UNUSUAL_ROWS);
+    return NamedStatements.prepare(connection, sql, values, timeoutSeconds);
+  }
+}

@@ -1,0 +1,108 @@
+package dev.opswatch.exporter.quota;
+
+import dev.opswatch.exporter.config.ExporterConfig;
+import dev.opswatch.exporter.db.Database;
+import dev.opswatch.exporter.db.RejectedRows;
+import dev.opswatch.exporter.refresh.Source;
+import dev.opswatch.exporter.refresh.SourceOutput;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Quota usage from the app's TelemetryEvent rows, one query per window. Two instances run:
+ * {@code quotas_fast} for rolling windows up to five minutes (a one-minute window read once a
+ * minute would mostly show stale peaks) and {@code quotas} for the rest plus the error window.
+ */
+public final class QuotaSource implements Source {
+  public static final String FAST = "quotas_fast";
+  public static final String SLOW = "quotas";
+
+  private final String name;
+  private final Duration interval;
+  private final Database database;
+  private final ZoneId zone;
+  private final List<QuotaDefinition> quotas;
+  private final Set<QuotaWindow> windows;
+  private final WindowUsageQuery usageQuery;
+  private final Optional<ExternalCallsQuery> callsQuery;
+  private final QuotaWindow errorWindow;
+
+  QuotaSource(String name, Duration interval, Database database, ZoneId zone, QuotaConfig config,
+      List<QuotaDefinition> quotas, boolean withCalls) {
+    this.name = name;
+    this.interval = interval;
+    this.database = database;
+    this.zone = zone;
+    this.quotas = List.copyOf(quotas);
+    this.windows = new LinkedHashSet<>(quotas.stream().map(QuotaDefinition::window).toList());
+    List<String> labels = config.providers().stream().map(QuotaProvider::label).toList();
+    this.usageQuery = new WindowUsageQuery(config.category(), labels, database.clientTimeoutSeconds());
+    this.callsQuery = withCalls && !config.providers().isEmpty()
+        ? Optional.of(new ExternalCallsQuery(config.category(), config.providers(), database.clientTimeoutSeconds()))
+        : Optional.empty();
+    this.errorWindow = QuotaWindow.rolling(config.errorWindow());
+  }
+
+  /** The sources the config needs: a source without quotas or calls to watch is left out. */
+  public static List<Source> create(ExporterConfig config, QuotaConfig quotas, Database database) {
+    ZoneId zone = config.billing().timeZone();
+    List<QuotaDefinition> fast = quotas.quotas().stream().filter(q -> q.window().fast()).toList();
+    List<QuotaDefinition> slow = quotas.quotas().stream().filter(q -> !q.window().fast()).toList();
+    List<Source> sources = new ArrayList<>();
+    if (!fast.isEmpty()) {
+      sources.add(new QuotaSource(FAST, config.sources().refreshInterval(FAST, Duration.ofSeconds(15)),
+          database, zone, quotas, fast, false));
+    }
+    if (!slow.isEmpty() || !quotas.providers().isEmpty()) {
+      sources.add(new QuotaSource(SLOW, config.sources().refreshInterval(SLOW, Duration.ofSeconds(60)),
+          database, zone, quotas, slow, true));
+    }
+    return sources;
+  }
+
+  @Override
+  public String name() {
+    return name;
+  }
+
+  @Override
+  public Duration refreshInterval() {
+    return interval;
+  }
+
+  @Override
+  public SourceOutput refresh(Instant now) throws Exception {
+    RejectedRows rejected = new RejectedRows();
+    QuotaReport report = database.readOnly(connection -> {
+      Map<QuotaWindow, QuotaWindow.Bounds> boundsByWindow = new HashMap<>();
+      windows.forEach(w -> boundsByWindow.put(w, w.at(now, zone)));
+      // Every window ends now, so the one starting first holds every row the others see: only
+      // its bad rows are counted, so that no row is counted twice in one refresh.
+      QuotaWindow widest = windows.stream()
+          .min(Comparator.comparing(w -> boundsByWindow.get(w).start())).orElse(null);
+      Map<QuotaWindow, WindowUsage> usageByWindow = new HashMap<>();
+      for (QuotaWindow window : windows) {
+        RejectedRows counted = window.equals(widest) ? rejected : new RejectedRows();
+        usageByWindow.put(window, usageQuery.run(connection, boundsByWindow.get(window), counted));
+      }
+      List<QuotaUsage> usages = new ArrayList<>();
+      for (QuotaDefinition q : quotas) {
+        usages.add(QuotaUsage.of(q, usageByWindow.get(q.window()).usageOf(q), boundsByWindow.get(q.window())));
+      }
+      List<CallStats> calls = callsQuery.isPresent()
+          ? callsQuery.get().run(connection, errorWindow.at(now, zone), rejected)
+          : List.of();
+      return new QuotaReport(now, List.copyOf(usages), List.copyOf(calls));
+    });
+    return new SourceOutput(QuotaMetrics.render(report), report, rejected.asMap());
+  }
+}

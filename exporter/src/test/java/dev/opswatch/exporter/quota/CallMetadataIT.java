@@ -1,0 +1,142 @@
+package dev.opswatch.exporter.quota;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.opswatch.exporter.testing.TestDatabase;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The guard before {@code metadata::jsonb}: PostgreSQL's own cast is the judge. Every text the
+ * regular expression lets through must cast; what the app writes must get through.
+ */
+class CallMetadataIT {
+  private static TestDatabase db;
+
+  @BeforeAll
+  static void start() {
+    db = TestDatabase.create(false);
+    db.execute("""
+        CREATE FUNCTION castable(t text) RETURNS boolean LANGUAGE plpgsql AS $$
+        BEGIN PERFORM t::jsonb; RETURN true; EXCEPTION WHEN others THEN RETURN false; END $$
+        """);
+  }
+
+  @AfterAll
+  static void stop() {
+    if (db != null) {
+      db.close();
+    }
+  }
+
+  @Test
+  void whatTheAppWritesIsCastInSql() throws Exception {
+    for (String metadata : List.of(
+        "{\"success\":true,\"latencyMs\":120}",
+        "{\"success\":false,\"latencyMs\":812,\"errorCode\":\"RATE_LIMITED\"}",
+        "{\"success\":false,\"latencyMs\":1.5e3,\"errorCode\":\"quota \\\"exceeded\\\" \\u00e9 \\ud83d\\ude00\"}",
+        "{}", " { \"a\" : null } ")) {
+      assertEquals(List.of(true, true), judge(metadata), metadata);
+    }
+  }
+
+  @Test
+  void nothingTheCastRefusesGetsThrough() throws Exception {
+    List<String> samples = new ArrayList<>(List.of(
+        "not json", "{bad}", "{\"a\":1,}", "{\"a\":\"\\u0000\"}", "{\"a\":\"\\ud83d\"}", "{\"a\":\"\\ude00\"}",
+        "{\"a\":\"x\\qy\"}", "{\"a\":\"line\nbreak\"}", "{\"a\":01}", "{\"a\":1e999999}", "{\"a\":.5}", "{\"a\":tru}",
+        "{\"a\":1}\f", "{\"a\":NaN}", "{\"a\":1}{\"b\":2}", "{\"a\" \"b\"}", "{\"a\":-}", "{\"a\":1.}", ""));
+    // Thousands of flat objects, half of them with one character changed, dropped or added.
+    Random random = new Random(20260315);
+    for (int i = 0; i < 4000; i++) {
+      String object = flatObject(random);
+      samples.add(random.nextBoolean() ? object : mutate(object, random));
+    }
+    try (Connection c = db.connect()) {
+      try (var s = c.createStatement()) {
+        s.execute("CREATE TEMP TABLE samples (t text)");
+      }
+      try (PreparedStatement insert = c.prepareStatement("INSERT INTO samples VALUES (?)")) {
+        for (String sample : samples) {
+          insert.setString(1, sample);
+          insert.addBatch();
+        }
+        insert.executeBatch();
+      }
+      try (PreparedStatement check = c.prepareStatement("""
+          SELECT COUNT(*) FILTER (WHERE t ~ ?) AS matched,
+                 COUNT(*) FILTER (WHERE castable(t)) AS valid,
+                 string_agg(t, ' | ') FILTER (WHERE t ~ ? AND NOT castable(t)) AS refused
+          FROM samples
+          """)) {
+        check.setString(1, CallMetadata.FLAT_OBJECT_REGEX);
+        check.setString(2, CallMetadata.FLAT_OBJECT_REGEX);
+        try (ResultSet rs = check.executeQuery()) {
+          rs.next();
+          assertEquals(null, rs.getString("refused"), "the regex lets through text the cast refuses");
+          assertTrue(rs.getLong("matched") > 500, "the sample exercises the regex (" + rs.getLong("matched") + " matched)");
+          assertTrue(rs.getLong("valid") < samples.size() - 1000, "and the cast refuses many samples");
+        }
+      }
+    }
+  }
+
+  private static final String[] STRING_PARTS = {
+      "a", "success", "é", " ", "\\\"", "\\\\", "\\/", "\\n", "\\u00e9", "\\u0000", "\\ud83d\\ude00", "\\ud83d", "\\ude00",
+      "\\q", "\t", "\u0001"};
+  private static final String[] VALUES = {
+      "true", "false", "null", "0", "-1", "12.5", "1.5e3", "-0.5E+10", "01", "1.", ".5", "1e999999", "NaN", "tru", "-"};
+
+  private static String flatObject(Random random) {
+    StringBuilder s = new StringBuilder("{");
+    int members = random.nextInt(4);
+    for (int m = 0; m < members; m++) {
+      if (m > 0) {
+        s.append(random.nextBoolean() ? "," : ", ");
+      }
+      s.append(string(random)).append(random.nextBoolean() ? ":" : " : ");
+      s.append(random.nextInt(3) == 0 ? string(random) : VALUES[random.nextInt(VALUES.length)]);
+    }
+    return s.append('}').toString();
+  }
+
+  private static String string(Random random) {
+    StringBuilder s = new StringBuilder("\"");
+    for (int i = random.nextInt(4); i > 0; i--) {
+      s.append(STRING_PARTS[random.nextInt(STRING_PARTS.length)]);
+    }
+    return s.append('"').toString();
+  }
+
+  private static String mutate(String text, Random random) {
+    String alphabet = "{}[]\":,\\u0dDe8E+-.1 9tfnl\n";
+    int at = random.nextInt(text.length());
+    char ch = alphabet.charAt(random.nextInt(alphabet.length()));
+    return switch (random.nextInt(3)) {
+      case 0 -> text.substring(0, at) + ch + text.substring(at + 1);
+      case 1 -> text.substring(0, at) + text.substring(at + 1);
+      default -> text.substring(0, at) + ch + text.substring(at);
+    };
+  }
+
+  /** [matches the regex, casts to jsonb]. */
+  private static List<Boolean> judge(String text) throws Exception {
+    try (Connection c = db.connect(); PreparedStatement s = c.prepareStatement("SELECT ? ~ ?, castable(?)")) {
+      s.setString(1, text);
+      s.setString(2, CallMetadata.FLAT_OBJECT_REGEX);
+      s.setString(3, text);
+      try (ResultSet rs = s.executeQuery()) {
+        rs.next();
+        return List.of(rs.getBoolean(1), rs.getBoolean(2));
+      }
+    }
+  }
+}
