@@ -16,6 +16,12 @@ def is_pager(path):
     return path.startswith("/pager")
 
 
+def names(body, alertname, provider=None):
+    """Whether a pager event is about this alert (and provider)."""
+    details = body.get("payload", {}).get("custom_details", {}) if isinstance(body, dict) else {}
+    return details.get("alertname") == alertname and (provider is None or details.get("provider") == provider)
+
+
 def find_alert(body, alertname, provider):
     """The pager speaks PagerDuty Events v2: the first alert of the group is in payload.custom_details."""
     details = body["payload"]["custom_details"]
@@ -30,4 +36,4 @@ def find_alert(body, alertname, provider):
     }
 
 
-__all__ = ["prepare", "is_pager", "find_alert", "REPO"]
+__all__ = ["prepare", "is_pager", "names", "find_alert", "REPO"]
