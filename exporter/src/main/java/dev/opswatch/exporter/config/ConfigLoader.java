@@ -73,7 +73,7 @@ public final class ConfigLoader {
   private static ExporterConfig.Http http(Config c) {
     // 0 picks a free port (tests use it); the message names the real range.
     int port = integer(c, "http.port", 0, 65535, "must be between 1 and 65535");
-    int threads = integer(c, "http.threads", 1, 64, "must be between 1 and 64");
+    int threads = integer(c, "http.threads", 1, 256, "must be between 1 and 256");
     Optional<ExporterConfig.BasicAuth> basicAuth = Optional.empty();
     String username = c.getString("http.basic-auth.username");
     if (!username.isEmpty()) {

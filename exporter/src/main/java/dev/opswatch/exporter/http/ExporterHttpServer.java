@@ -19,7 +19,7 @@ import java.security.KeyStore;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.KeyManagerFactory;
@@ -31,7 +31,7 @@ import javax.net.ssl.SSLContext;
  * covers every endpoint alike.
  */
 public final class ExporterHttpServer implements AutoCloseable {
-  private static final int MAX_THREADS = 64;
+  private static final int QUEUE = 1024;
   private static final String ADMIN_PREFIX = "/api/";
 
   static {
@@ -64,13 +64,15 @@ public final class ExporterHttpServer implements AutoCloseable {
     InetSocketAddress address = new InetSocketAddress(config.bindAddress(), config.port());
     this.server = config.tls().isPresent() ? https(address, config.tls().get()) : HttpServer.create(address, 64);
     // The JDK server reads request headers on the worker thread, so a slow client holds one
-    // until sun.net.httpserver.maxReqTime; extra workers on demand keep others from waiting.
+    // until sun.net.httpserver.maxReqTime. Up to `threads` workers start on demand and end when
+    // idle; beyond that, requests queue rather than being dropped.
     ThreadPoolExecutor pool = new ThreadPoolExecutor(
-        config.threads(), MAX_THREADS, 30, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
+        config.threads(), config.threads(), 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(QUEUE), r -> {
           Thread t = new Thread(r, "http");
           t.setDaemon(true);
           return t;
         });
+    pool.allowCoreThreadTimeOut(true);
     this.executor = pool;
     server.setExecutor(executor);
     var context = server.createContext("/", new Dispatcher(routes));

@@ -32,7 +32,7 @@ class ConfigFuzzIT {
   /** Keys and values that are wrong for them. */
   private static final String[][] MUTATIONS = {
       {"opswatch.http.port", "-1", "70000", "\"abc\"", "true", "[1]", "{ a = 1 }", "1.5"},
-      {"opswatch.http.threads", "0", "100", "\"x\""},
+      {"opswatch.http.threads", "0", "1000", "\"x\""},
       {"opswatch.http.basic-auth.username", "\"prom\""},
       {"opswatch.http.tls.keystore-file", "\"/nonexistent/keystore.p12\""},
       {"opswatch.admin.token-file", "\"/nonexistent/token\""},
