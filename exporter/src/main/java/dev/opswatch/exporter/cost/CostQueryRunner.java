@@ -9,6 +9,9 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -44,9 +47,14 @@ public final class CostQueryRunner {
 
   /** Cost per model; rows the query or this reader finds invalid are added to {@code rejected}. */
   public List<ModelUsage> run(Connection connection, BillingPeriod period, RejectedRows rejected) throws SQLException {
+    return run(connection, period.start(), period.end(), rejected);
+  }
+
+  /** Cost per model for rows in [from, to); the query's :period_start and :period_end get these bounds. */
+  public List<ModelUsage> run(Connection connection, Instant from, Instant to, RejectedRows rejected) throws SQLException {
     try (PreparedStatement statement = connection.prepareStatement(sql.jdbcSql())) {
       statement.setQueryTimeout(clientTimeoutSeconds);
-      bind(statement, period);
+      bind(statement, utc(from), utc(to));
       try (ResultSet rs = statement.executeQuery()) {
         Set<String> columns = columns(rs.getMetaData());
         List<ModelUsage> rows = new ArrayList<>();
@@ -84,12 +92,16 @@ public final class CostQueryRunner {
     return new ArrayList<>(byModel.values());
   }
 
-  private void bind(PreparedStatement statement, BillingPeriod period) throws SQLException {
+  private static LocalDateTime utc(Instant instant) {
+    return LocalDateTime.ofInstant(instant, ZoneOffset.UTC);
+  }
+
+  private void bind(PreparedStatement statement, LocalDateTime from, LocalDateTime to) throws SQLException {
     List<String> names = sql.parameterNames();
     for (int i = 0; i < names.size(); i++) {
       Object value = switch (names.get(i)) {
-        case "period_start" -> period.startUtc();
-        case "period_end" -> period.endUtc();
+        case "period_start" -> from;
+        case "period_end" -> to;
         case "max_row_eur" -> maxRowCostEur;
         case "model" -> query.model();
         default -> {

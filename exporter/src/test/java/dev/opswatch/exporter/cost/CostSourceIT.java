@@ -101,6 +101,40 @@ class CostSourceIT {
   }
 
   @Test
+  void pastDaysAreReadOncePerIntervalAndTodayAtEveryRefresh() throws Exception {
+    try (TestDatabase own = TestDatabase.create()) {
+      own.execute("""
+          INSERT INTO "User" (id) VALUES ('u1');
+          INSERT INTO session_metrics (id, "sessionId", "userId", "costEur", "createdAt", "updatedAt")
+          VALUES ('a', 'a', 'u1', 2.0, '2026-11-05 10:00:00', now());
+          """);
+      ExporterConfig config = TestConfigs.forDatabase(own, "opswatch.sources.costs.closed-days-refresh = 1h\n");
+      try (Database database = new Database(config.database())) {
+        CostSource source = new CostSource(config, database);
+        assertEquals(2.0, textCost(source.refresh(NOW)), 1e-9);
+        own.execute("""
+            INSERT INTO session_metrics (id, "sessionId", "userId", "costEur", "createdAt", "updatedAt") VALUES
+              ('today', 'today', 'u1', 0.5, '2026-11-16 00:10:00', now()),
+              ('late', 'late', 'u1', 1.0, '2026-11-06 10:00:00', now());
+            """);
+        // Today's row counts at once; the late row for a past day waits for the closed-days re-read.
+        assertEquals(2.5, textCost(source.refresh(NOW.plusSeconds(1800))), 1e-9);
+        assertEquals(3.5, textCost(source.refresh(NOW.plusSeconds(3 * 3600))), 1e-9);
+        // A new day re-reads the past at once.
+        own.execute("""
+            INSERT INTO session_metrics (id, "sessionId", "userId", "costEur", "createdAt", "updatedAt")
+            VALUES ('later', 'later', 'u1', 4.0, '2026-11-07 10:00:00', now());
+            """);
+        assertEquals(7.5, textCost(source.refresh(Instant.parse("2026-11-17T00:05:00Z"))), 1e-9);
+      }
+    }
+  }
+
+  private static double textCost(SourceOutput out) {
+    return ((CostReport) out.payload()).providers().get(0).costByQuery().get("text_sessions");
+  }
+
+  @Test
   void aStatementSlowerThanTheTimeoutIsCutByTheServer() {
     String slow = """
         opswatch.database.statement-timeout = 500ms
