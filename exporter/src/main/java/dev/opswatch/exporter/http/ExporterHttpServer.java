@@ -41,6 +41,9 @@ public final class ExporterHttpServer implements AutoCloseable {
     setDefault("sun.net.httpserver.maxRspTime", "30");
     setDefault("sun.net.httpserver.maxReqHeaders", "100");
     setDefault("sun.net.httpserver.idleInterval", "30");
+    // Without TCP_NODELAY, Nagle and delayed ACKs add ~40 ms to small responses (bench/RESULTS.md:
+    // p99 at one client 48 ms -> 16 ms).
+    setDefault("sun.net.httpserver.nodelay", "true");
   }
 
   private static void setDefault(String key, String value) {
