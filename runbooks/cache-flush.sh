@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # Flushes the app's in-memory caches by redeploying production, then verifies its health.
 set -euo pipefail
 

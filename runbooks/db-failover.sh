@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # Checks the database through the pooler and directly, shows the connection state, guides
 # the switch to the direct connection when only the pooler fails, and verifies app health.
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # Rolls production back to an earlier Vercel deployment and verifies the app's health.
 set -euo pipefail
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # Restarts the app by redeploying its latest production commit, then verifies its health
 # and that the health-probe and error alerts have cleared.
 set -euo pipefail
