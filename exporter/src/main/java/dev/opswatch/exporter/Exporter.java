@@ -66,7 +66,7 @@ public final class Exporter implements AutoCloseable {
   }
 
   static Map<String, HttpHandler> adminRoutes(ExporterConfig config, SnapshotStore store) {
-    return new LinkedHashMap<>(AdminApi.routes(config.adminToken(), store));
+    return new LinkedHashMap<>(AdminApi.routes(config, store));
   }
 
   public int port() {

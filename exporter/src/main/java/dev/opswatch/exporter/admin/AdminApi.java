@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
+import dev.opswatch.exporter.config.ExporterConfig;
 import dev.opswatch.exporter.cost.CostReport;
 import dev.opswatch.exporter.cost.CostSource;
 import dev.opswatch.exporter.http.Responses;
@@ -29,7 +30,10 @@ public final class AdminApi {
   public static final String COST_TRACKING = "/api/cost-tracking";
   public static final String RECENT_INCIDENTS = "/api/incidents/recent";
 
-  private static final ObjectMapper JSON = new ObjectMapper();
+  /** Loaded on the first admin request, not at start: Jackson's classes are ~4 MiB of metaspace. */
+  private static final class Json {
+    static final ObjectMapper MAPPER = new ObjectMapper();
+  }
 
   private final SnapshotStore store;
 
@@ -38,14 +42,15 @@ public final class AdminApi {
   }
 
   /** The routes, each behind the bearer token; none when no token is configured. */
-  public static Map<String, HttpHandler> routes(Optional<String> token, SnapshotStore store) {
+  public static Map<String, HttpHandler> routes(ExporterConfig config, SnapshotStore store) {
     Map<String, HttpHandler> routes = new LinkedHashMap<>();
-    if (token.isEmpty() || token.get().isBlank()) {
+    if (!config.adminApiEnabled()) {
       return routes;
     }
+    String token = config.adminToken().orElseThrow();
     AdminApi api = new AdminApi(store);
-    routes.put(COST_TRACKING, new AdminAuth(token.get(), api::costTracking));
-    routes.put(RECENT_INCIDENTS, new AdminAuth(token.get(), api::recentIncidents));
+    routes.put(COST_TRACKING, new AdminAuth(token, api::costTracking));
+    routes.put(RECENT_INCIDENTS, new AdminAuth(token, api::recentIncidents));
     return routes;
   }
 
@@ -79,7 +84,7 @@ public final class AdminApi {
 
   private static String write(Object value) {
     try {
-      return JSON.writeValueAsString(value) + "\n";
+      return Json.MAPPER.writeValueAsString(value) + "\n";
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("cannot write JSON: " + e.getOriginalMessage(), e);
     }

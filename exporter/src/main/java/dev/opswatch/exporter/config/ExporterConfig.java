@@ -25,6 +25,11 @@ public record ExporterConfig(
     Sources sources,
     Config raw) {
 
+  /** The admin API exists only with a non-blank token; without one its routes answer 404. */
+  public boolean adminApiEnabled() {
+    return adminToken.filter(token -> !token.isBlank()).isPresent();
+  }
+
   public record Http(
       String bindAddress,
       int port,

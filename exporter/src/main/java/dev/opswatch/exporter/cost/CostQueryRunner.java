@@ -3,6 +3,7 @@ package dev.opswatch.exporter.cost;
 import dev.opswatch.exporter.config.CostQueryConfig;
 import dev.opswatch.exporter.db.Labels;
 import dev.opswatch.exporter.db.NamedSql;
+import dev.opswatch.exporter.db.NamedStatements;
 import dev.opswatch.exporter.db.RejectedRows;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -14,6 +15,7 @@ import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -52,9 +54,7 @@ public final class CostQueryRunner {
 
   /** Cost per model for rows in [from, to); the query's :period_start and :period_end get these bounds. */
   public List<ModelUsage> run(Connection connection, Instant from, Instant to, RejectedRows rejected) throws SQLException {
-    try (PreparedStatement statement = connection.prepareStatement(sql.jdbcSql())) {
-      statement.setQueryTimeout(clientTimeoutSeconds);
-      bind(statement, utc(from), utc(to));
+    try (PreparedStatement statement = NamedStatements.prepare(connection, sql, values(utc(from), utc(to)), clientTimeoutSeconds)) {
       try (ResultSet rs = statement.executeQuery()) {
         Set<String> columns = columns(rs.getMetaData());
         List<ModelUsage> rows = new ArrayList<>();
@@ -96,24 +96,20 @@ public final class CostQueryRunner {
     return LocalDateTime.ofInstant(instant, ZoneOffset.UTC);
   }
 
-  private void bind(PreparedStatement statement, LocalDateTime from, LocalDateTime to) throws SQLException {
-    List<String> names = sql.parameterNames();
-    for (int i = 0; i < names.size(); i++) {
-      Object value = switch (names.get(i)) {
-        case "period_start" -> from;
-        case "period_end" -> to;
-        case "max_row_eur" -> maxRowCostEur;
-        case "model" -> query.model();
-        default -> {
-          Object v = query.parameters().get(names.get(i));
-          if (v == null) {
-            throw new SQLException("cost query " + query.name() + " uses :" + names.get(i) + ", which is not set");
-          }
-          yield v instanceof Integer n ? Double.valueOf(n) : v;
-        }
-      };
-      statement.setObject(i + 1, value);
+  /** The query's own parameters, then the ones every cost query may use. */
+  private Map<String, Object> values(LocalDateTime from, LocalDateTime to) throws SQLException {
+    Map<String, Object> values = new HashMap<>();
+    query.parameters().forEach((name, v) -> values.put(name, v instanceof Integer n ? Double.valueOf(n) : v));
+    values.put("period_start", from);
+    values.put("period_end", to);
+    values.put("max_row_eur", maxRowCostEur);
+    values.put("model", query.model());
+    for (String name : sql.parameterNames()) {
+      if (!values.containsKey(name)) {
+        throw new SQLException("cost query " + query.name() + " uses :" + name + ", which is not set");
+      }
     }
+    return values;
   }
 
   private String modelLabel(String raw, Set<String> seen) {

@@ -8,7 +8,6 @@ import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
 import dev.opswatch.exporter.config.ExporterConfig;
 import dev.opswatch.exporter.refresh.SnapshotStore;
-import io.prometheus.metrics.exporter.httpserver.MetricsHandler;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.io.InputStream;
@@ -58,7 +57,7 @@ public final class ExporterHttpServer implements AutoCloseable {
       ExporterConfig.Http config, PrometheusRegistry registry, SnapshotStore store, Map<String, HttpHandler> extraRoutes)
       throws IOException {
     Map<String, HttpHandler> routes = new LinkedHashMap<>();
-    routes.put("/metrics", new MetricsHandler(registry));
+    routes.put("/metrics", new MetricsEndpoint(registry, store::contentMark));
     routes.put("/-/healthy", exchange -> Responses.text(exchange, 200, "OK\n"));
     routes.put("/-/ready", exchange -> readiness(exchange, store));
     routes.putAll(extraRoutes);

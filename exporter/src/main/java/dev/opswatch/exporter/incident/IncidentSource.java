@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /** The {@code incidents} source: SafetyEvent and TelemetryEvent incidents, and the recent list. */
 public final class IncidentSource implements Source {
@@ -19,7 +20,8 @@ public final class IncidentSource implements Source {
   private final IncidentConfig config;
   private final SafetyEventQuery safetyEvents;
   private final TelemetryIncidentQuery telemetry;
-  private final RecentIncidentQuery recent;
+  /** Only the admin API shows the recent list: without it the query is not run. */
+  private final Optional<RecentIncidentQuery> recent;
 
   public IncidentSource(ExporterConfig exporter, IncidentConfig config, Database database) {
     this.database = database;
@@ -27,7 +29,9 @@ public final class IncidentSource implements Source {
     this.config = config;
     this.safetyEvents = new SafetyEventQuery(config, database.clientTimeoutSeconds());
     this.telemetry = new TelemetryIncidentQuery(config.telemetryCategories(), database.clientTimeoutSeconds());
-    this.recent = new RecentIncidentQuery(config, database.clientTimeoutSeconds());
+    this.recent = exporter.adminApiEnabled()
+        ? Optional.of(new RecentIncidentQuery(config, database.clientTimeoutSeconds()))
+        : Optional.empty();
   }
 
   @Override
@@ -46,7 +50,7 @@ public final class IncidentSource implements Source {
     IncidentReport report = database.readOnly(connection -> {
       SafetyEventQuery.Result counts = safetyEvents.run(connection, now, rejected);
       Map<TelemetryCategory, Long> byCategory = telemetry.run(connection, now.minus(config.lookback()), now);
-      List<RecentIncident> latest = recent.run(connection, now);
+      List<RecentIncident> latest = recent.isPresent() ? recent.get().run(connection, now) : List.of();
       return new IncidentReport(now, config.lookback(), counts.byType(), counts.unresolved(), counts.newest(), byCategory, latest);
     });
     return new SourceOutput(IncidentMetrics.render(report), report, rejected.asMap());

@@ -18,7 +18,10 @@ public record HealthBody(String status, Map<String, String> checks) {
   public static final List<String> STATUSES = List.of("healthy", "degraded", "unhealthy");
   public static final List<String> CHECK_STATUSES = List.of("pass", "warn", "fail");
 
-  private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+  /** Created on first use: most deployments never need it, and Jackson's classes cost ~4 MiB. */
+  private static final class Json {
+    static final ObjectMapper MAPPER = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+  }
 
   /** Whether the app says it can serve: healthy or degraded. */
   public boolean serving() {
@@ -32,7 +35,7 @@ public record HealthBody(String status, Map<String, String> checks) {
   public static Optional<HealthBody> parse(byte[] body, List<String> wanted) {
     JsonNode root;
     try {
-      root = JSON.readTree(body);
+      root = Json.MAPPER.readTree(body);
     } catch (IOException e) {
       return Optional.empty();
     }

@@ -26,7 +26,10 @@ final class CallMetadata {
   /** A PostgreSQL regular expression: a JSON object whose values are all scalars. */
   static final String FLAT_OBJECT_REGEX = "^" + WS + "\\{" + WS + "(" + MEMBER + "(," + WS + MEMBER + ")*)?\\}" + WS + "$";
 
-  private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+  /** Created on first use: most deployments never need it, and Jackson's classes cost ~4 MiB. */
+  private static final class Json {
+    static final ObjectMapper MAPPER = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+  }
 
   enum Verdict { SUCCEEDED, FAILED, BAD }
 
@@ -39,7 +42,7 @@ final class CallMetadata {
     }
     JsonNode node;
     try {
-      node = JSON.readTree(metadata);
+      node = Json.MAPPER.readTree(metadata);
     } catch (JsonProcessingException e) {
       return Verdict.BAD;
     }

@@ -8,9 +8,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The latest output of every source. Refresh threads write it; scrapes and the admin API only
@@ -18,6 +21,8 @@ import java.util.concurrent.ConcurrentMap;
  */
 public final class SnapshotStore {
   private final ConcurrentMap<String, SourceState> states = new ConcurrentHashMap<>();
+  /** Bumped on every change of a source's state, so that readers can tell when to re-render. */
+  private final AtomicLong generation = new AtomicLong();
   private final Duration stalenessLimit;
   private final Clock clock;
 
@@ -28,16 +33,34 @@ public final class SnapshotStore {
 
   public void register(Source source) {
     states.put(source.name(), SourceState.initial(source.refreshInterval(), source.gatesReadiness()));
+    generation.incrementAndGet();
   }
 
   public void recordSuccess(String source, SourceOutput output, Duration took) {
     Instant at = clock.instant();
     states.computeIfPresent(source, (name, state) -> state.succeeded(output, at, took));
+    generation.incrementAndGet();
   }
 
   public void recordFailure(String source, Duration took) {
     states.computeIfPresent(source, (name, state) -> state.failed(took));
+    generation.incrementAndGet();
   }
+
+  /**
+   * Equal marks mean {@link #currentMetrics()} returns the same metrics: besides refreshes, only a
+   * source's data going stale changes them. Lets /metrics encode once per change, not per scrape.
+   */
+  public ContentMark contentMark() {
+    long before = generation.get();
+    Instant now = clock.instant();
+    Set<String> fresh = new TreeSet<>();
+    states.forEach((name, state) -> state.fresh(now, stalenessLimit).ifPresent(output -> fresh.add(name)));
+    return new ContentMark(before, fresh);
+  }
+
+  /** See {@link #contentMark()}. */
+  public record ContentMark(long generation, Set<String> freshSources) {}
 
   /** The source's last good payload, unless the source never succeeded or its data went stale. */
   public <T> Optional<T> payload(String source, Class<T> type) {

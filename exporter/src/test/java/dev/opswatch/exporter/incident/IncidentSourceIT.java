@@ -39,7 +39,8 @@ class IncidentSourceIT {
   @BeforeAll
   static void start() {
     db = TestDatabase.create();
-    config = TestConfigs.forDatabase(db, "");
+    // The recent list feeds the admin API only, so it is read only when the API has a token.
+    config = TestConfigs.forDatabase(db, "opswatch.admin.token = test-admin-token");
     database = new Database(config.database());
     source = new IncidentSource(config, IncidentConfig.parse(config), database);
   }
@@ -177,6 +178,17 @@ class IncidentSourceIT {
     assertEquals("other", second.label(), "a label that is not an identifier is never shown");
     assertTrue(recent.stream().allMatch(r -> r.timestamp().isAfter(NOW.minus(Duration.ofHours(24)))));
     assertFalse(report.toString().contains("snippet"), "the snippet column is never read");
+  }
+
+  @Test
+  void withoutTheAdminApiTheRecentListIsNotRead() throws Exception {
+    safety("escalation_crisis_detected", "critical", Duration.ofMinutes(10), false);
+    ExporterConfig noAdmin = TestConfigs.forDatabase(db, "");
+    IncidentSource withoutAdmin = new IncidentSource(noAdmin, IncidentConfig.parse(noAdmin), database);
+    SourceOutput out = withoutAdmin.refresh(NOW);
+    assertEquals(List.of(), ((IncidentReport) out.payload()).recent());
+    assertEquals(1, Exposition.of(out.metrics()).value("opswatch_incidents", "severity", "S3", "type", "escalation"));
+    assertEquals(1, ((IncidentReport) source.refresh(NOW).payload()).recent().size());
   }
 
   @Test
