@@ -18,7 +18,6 @@ import java.security.KeyStore;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.KeyManagerFactory;
@@ -66,15 +65,9 @@ public final class ExporterHttpServer implements AutoCloseable {
     InetSocketAddress address = new InetSocketAddress(config.bindAddress(), config.port());
     this.server = config.tls().isPresent() ? https(address, config.tls().get()) : HttpServer.create(address, 64);
     // The JDK server reads request headers on the worker thread, so a slow client holds one
-    // until sun.net.httpserver.maxReqTime. Up to `threads` workers start on demand and end when
-    // idle; beyond that, requests queue rather than being dropped.
-    ThreadPoolExecutor pool = new ThreadPoolExecutor(
-        config.threads(), config.threads(), 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(QUEUE), r -> {
-          Thread t = new Thread(r, "http");
-          t.setDaemon(true);
-          return t;
-        });
-    pool.allowCoreThreadTimeOut(true);
+    // until sun.net.httpserver.maxReqTime. Up to `threads` workers start when all others are
+    // busy and end when idle; beyond that, requests queue rather than being dropped.
+    ThreadPoolExecutor pool = WorkerPool.create(config.threads(), QUEUE);
     this.executor = pool;
     server.setExecutor(executor);
     var context = server.createContext("/", new Dispatcher(routes));
