@@ -5,11 +5,12 @@ import dev.opswatch.exporter.db.Database;
 import dev.opswatch.exporter.db.RejectedRows;
 import dev.opswatch.exporter.refresh.Source;
 import dev.opswatch.exporter.refresh.SourceOutput;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -21,6 +22,8 @@ import java.util.Set;
  * Quota usage from the app's TelemetryEvent rows, one query per window. Two instances run:
  * {@code quotas_fast} for rolling windows up to five minutes (a one-minute window read once a
  * minute would mostly show stale peaks) and {@code quotas} for the rest plus the error window.
+ * Each window reads only its own quotas' provider labels; a calendar month reads its past days
+ * once per {@code closed-days-refresh} (see {@link ClosedDaysUsage}).
  */
 public final class QuotaSource implements Source {
   public static final String FAST = "quotas_fast";
@@ -32,20 +35,26 @@ public final class QuotaSource implements Source {
   private final ZoneId zone;
   private final List<QuotaDefinition> quotas;
   private final Set<QuotaWindow> windows;
-  private final WindowUsageQuery usageQuery;
+  private final Map<QuotaWindow, WindowUsageQuery> usageQueries = new HashMap<>();
+  private final Optional<ClosedDaysUsage> monthUsage;
   private final Optional<ExternalCallsQuery> callsQuery;
   private final QuotaWindow errorWindow;
 
   QuotaSource(String name, Duration interval, Database database, ZoneId zone, QuotaConfig config,
-      List<QuotaDefinition> quotas, boolean withCalls) {
+      List<QuotaDefinition> quotas, boolean withCalls, Duration closedDaysRefresh) {
     this.name = name;
     this.interval = interval;
     this.database = database;
     this.zone = zone;
     this.quotas = List.copyOf(quotas);
     this.windows = new LinkedHashSet<>(quotas.stream().map(QuotaDefinition::window).toList());
-    List<String> labels = config.providers().stream().map(QuotaProvider::label).toList();
-    this.usageQuery = new WindowUsageQuery(config.category(), labels, database.clientTimeoutSeconds());
+    for (QuotaWindow window : windows) {
+      List<String> labels = quotas.stream()
+          .filter(q -> q.window().equals(window)).map(q -> q.provider().label()).distinct().toList();
+      usageQueries.put(window, new WindowUsageQuery(config.category(), labels, database.clientTimeoutSeconds()));
+    }
+    this.monthUsage = Optional.ofNullable(usageQueries.get(QuotaWindow.month()))
+        .map(query -> new ClosedDaysUsage(query, zone, closedDaysRefresh));
     this.callsQuery = withCalls && !config.providers().isEmpty()
         ? Optional.of(new ExternalCallsQuery(config.category(), config.providers(), database.clientTimeoutSeconds()))
         : Optional.empty();
@@ -57,14 +66,18 @@ public final class QuotaSource implements Source {
     ZoneId zone = config.billing().timeZone();
     List<QuotaDefinition> fast = quotas.quotas().stream().filter(q -> q.window().fast()).toList();
     List<QuotaDefinition> slow = quotas.quotas().stream().filter(q -> !q.window().fast()).toList();
+    // Only the slow source has calendar-month windows.
+    Duration closedDaysRefresh = config.sources().perSource().hasPath(SLOW + ".closed-days-refresh")
+        ? config.sources().perSource().getDuration(SLOW + ".closed-days-refresh")
+        : Duration.ofHours(1);
     List<Source> sources = new ArrayList<>();
     if (!fast.isEmpty()) {
       sources.add(new QuotaSource(FAST, config.sources().refreshInterval(FAST, Duration.ofSeconds(15)),
-          database, zone, quotas, fast, false));
+          database, zone, quotas, fast, false, closedDaysRefresh));
     }
     if (!slow.isEmpty() || !quotas.providers().isEmpty()) {
       sources.add(new QuotaSource(SLOW, config.sources().refreshInterval(SLOW, Duration.ofSeconds(60)),
-          database, zone, quotas, slow, true));
+          database, zone, quotas, slow, true, closedDaysRefresh));
     }
     return sources;
   }
@@ -85,14 +98,10 @@ public final class QuotaSource implements Source {
     QuotaReport report = database.readOnly(connection -> {
       Map<QuotaWindow, QuotaWindow.Bounds> boundsByWindow = new HashMap<>();
       windows.forEach(w -> boundsByWindow.put(w, w.at(now, zone)));
-      // Every window ends now, so the one starting first holds every row the others see: only
-      // its bad rows are counted, so that no row is counted twice in one refresh.
-      QuotaWindow widest = windows.stream()
-          .min(Comparator.comparing(w -> boundsByWindow.get(w).start())).orElse(null);
+      Map<QuotaWindow, RejectedCounting> counting = RejectedCounting.perWindow(quotas, boundsByWindow, rejected);
       Map<QuotaWindow, WindowUsage> usageByWindow = new HashMap<>();
       for (QuotaWindow window : windows) {
-        RejectedRows counted = window.equals(widest) ? rejected : new RejectedRows();
-        usageByWindow.put(window, usageQuery.run(connection, boundsByWindow.get(window), counted));
+        usageByWindow.put(window, usage(connection, window, boundsByWindow.get(window), counting.get(window)));
       }
       List<QuotaUsage> usages = new ArrayList<>();
       for (QuotaDefinition q : quotas) {
@@ -104,5 +113,12 @@ public final class QuotaSource implements Source {
       return new QuotaReport(now, List.copyOf(usages), List.copyOf(calls));
     });
     return new SourceOutput(QuotaMetrics.render(report), report, rejected.asMap());
+  }
+
+  private WindowUsage usage(Connection connection, QuotaWindow window, QuotaWindow.Bounds bounds, RejectedCounting counting)
+      throws SQLException {
+    return window.calendarMonth()
+        ? monthUsage.orElseThrow().read(connection, bounds, counting)
+        : usageQueries.get(window).run(connection, bounds.start(), bounds.end(), counting);
   }
 }

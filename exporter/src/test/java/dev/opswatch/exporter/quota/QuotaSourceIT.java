@@ -34,8 +34,10 @@ class QuotaSourceIT {
   /** A Sunday in March; the month has 31 days. */
   private static final Instant NOW = Instant.parse("2026-03-15T12:00:00Z");
 
+  /** Past days are re-read at every refresh here: the tests add rows between refreshes at one {@code NOW}. */
   private static final String QUOTAS = """
       opswatch.billing.time-zone = "Europe/Rome"
+      opswatch.sources.quotas.closed-days-refresh = 0s
       opswatch.quotas.providers = null
       opswatch.quotas.providers {
         test_api {
@@ -199,6 +201,64 @@ class QuotaSourceIT {
   }
 
   @Test
+  void monthPastDaysAreReadOncePerIntervalAndTodayAtEveryRefresh() throws Exception {
+    Source cached = slowSource("opswatch.sources.quotas.closed-days-refresh = 1h");
+    calls(10, "test_api", "search", null, Instant.parse("2026-03-10T08:00:00Z"));
+    calls(2, null, "search", null, Instant.parse("2026-03-10T08:00:00Z"));
+    calls(1, "test_api", "chat_completion", -5.0, Instant.parse("2026-03-10T08:00:00Z"));
+    SourceOutput first = cached.refresh(NOW);
+    assertEquals(11, usage((QuotaReport) first.payload(), "requests_per_month").usage());
+    assertEquals(Map.of(RejectedRows.NULL_LABEL, 2L, RejectedRows.NEGATIVE_VALUE, 1L), first.rejectedRows());
+
+    // Today's rows count at once; the late row for a past day waits for the past days' re-read.
+    calls(1, "test_api", "search", null, Instant.parse("2026-03-15T11:00:00Z"));
+    calls(1, null, "search", null, Instant.parse("2026-03-15T11:00:00Z"));
+    // March 14th, 21:00 in Rome: a past day for the month, inside the 24h window.
+    calls(2, "test_api", "search", null, Instant.parse("2026-03-14T20:00:00Z"));
+    SourceOutput halfHourLater = cached.refresh(NOW.plusSeconds(1800));
+    assertEquals(12, usage((QuotaReport) halfHourLater.payload(), "requests_per_month").usage());
+    assertEquals(Map.of(RejectedRows.NULL_LABEL, 1L), halfHourLater.rejectedRows(), "only today's bad rows were read");
+    assertEquals(3, usage((QuotaReport) halfHourLater.payload(), "requests_per_day").usage(), "rolling windows read their whole span");
+
+    SourceOutput threeHoursLater = cached.refresh(NOW.plusSeconds(3 * 3600));
+    assertEquals(14, usage((QuotaReport) threeHoursLater.payload(), "requests_per_month").usage());
+    assertEquals(Map.of(RejectedRows.NULL_LABEL, 3L, RejectedRows.NEGATIVE_VALUE, 1L), threeHoursLater.rejectedRows());
+
+    // A new day in Rome re-reads the past days at once, less than an hour after the last read.
+    assertQuota(cached, Instant.parse("2026-03-15T22:30:00Z"), "requests_per_month", 14, 0.14, Level.OK);
+    calls(4, "test_api", "search", null, Instant.parse("2026-03-12T08:00:00Z"));
+    assertQuota(cached, Instant.parse("2026-03-15T22:40:00Z"), "requests_per_month", 14, 0.14, Level.OK);
+    // 23:05 UTC is March 16th, 00:05, in Rome.
+    assertQuota(cached, Instant.parse("2026-03-15T23:05:00Z"), "requests_per_month", 18, 0.18, Level.OK);
+  }
+
+  @Test
+  void eachWindowReadsOnlyItsQuotasProvidersAndCountsABadRowOnce() throws Exception {
+    Source slowWithDay = slowSource("opswatch.quotas.providers.day_api.quotas.calls_per_day { measure = count, window = 24h, limit = 10 }");
+    Instant pastDay = Instant.parse("2026-03-10T08:00:00Z");
+    Instant hourAgo = NOW.minus(Duration.ofHours(1));
+    calls(3, "test_api", "search", null, pastDay);
+    calls(1, "test_api", "chat_completion", -1.0, hourAgo);
+    // other_api has only a 1-minute quota and day_api only a 24h one: the month window reads neither.
+    calls(5, "other_api", "search", -1.0, pastDay);
+    calls(1, "other_api", "search", Double.NaN, hourAgo);
+    calls(6, "day_api", "search", -1.0, pastDay);
+    calls(2, "day_api", "search", Double.NaN, hourAgo);
+    calls(2, null, "search", null, pastDay);
+    calls(1, null, "search", null, hourAgo);
+
+    SourceOutput output = slowWithDay.refresh(NOW);
+    QuotaReport report = (QuotaReport) output.payload();
+    assertEquals(4, usage(report, "requests_per_month").usage());
+    assertEquals(1, usage(report, "requests_per_day").usage());
+    assertEquals(2, usage(report, "calls_per_day").usage());
+    // test_api's bad row lies in its 24h and month windows and day_api's in its 24h window: each
+    // counts once. Rows without a label are counted once, by the month window, the widest.
+    assertEquals(Map.of(RejectedRows.NULL_LABEL, 3L, RejectedRows.NEGATIVE_VALUE, 1L, RejectedRows.NOT_FINITE, 2L),
+        output.rejectedRows());
+  }
+
+  @Test
   void failedCallsFromMetadataWithInvalidJsonRejected() throws Exception {
     Instant t = NOW.minusSeconds(60);
     metadata("test_api", "{\"success\":true,\"latencyMs\":120}", t);
@@ -221,6 +281,13 @@ class QuotaSourceIT {
     assertEquals(3.0 / 8, metrics.value("opswatch_external_call_error_ratio", "provider", "test_api"), 1e-9);
     assertEquals(0, metrics.value("opswatch_external_call_error_ratio", "provider", "other_api"));
     assertEquals(1, metrics.value("opswatch_external_calls", "provider", "other_api", "outcome", "success"));
+  }
+
+  /** A {@code quotas} source of its own, with {@code hocon} on top of the test's quotas. */
+  private static Source slowSource(String hocon) {
+    ExporterConfig config = TestConfigs.forDatabase(db, QUOTAS + hocon + "\n");
+    return QuotaSource.create(config, QuotaConfig.parse(config), database).stream()
+        .filter(s -> s.name().equals(QuotaSource.SLOW)).findFirst().orElseThrow();
   }
 
   private static void assertQuota(Source source, String quota, double usage, double ratio, Level level) throws Exception {
