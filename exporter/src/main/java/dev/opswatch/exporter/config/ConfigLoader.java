@@ -136,6 +136,9 @@ public final class ConfigLoader {
     for (Map.Entry<String, ConfigValue> e : perSource.root().entrySet()) {
       if (e.getValue().valueType() == ConfigValueType.OBJECT) {
         positive(c, "sources." + e.getKey() + ".refresh-interval", Duration.ofSeconds(1));
+        if (c.hasPath("sources." + e.getKey() + ".closed-days-refresh")) {
+          positive(c, "sources." + e.getKey() + ".closed-days-refresh", Duration.ZERO);
+        }
       }
     }
     return new ExporterConfig.Sources(jitter, staleness, perSource);

@@ -70,5 +70,11 @@ public record ExporterConfig(
       String path = source + ".refresh-interval";
       return perSource.hasPath(path) ? perSource.getDuration(path) : fallback;
     }
+
+    /** How often a source re-reads the month's past days ({@code sources.<name>.closed-days-refresh}, else 1h). */
+    public Duration closedDaysRefresh(String source) {
+      String path = source + ".closed-days-refresh";
+      return perSource.hasPath(path) ? perSource.getDuration(path) : Duration.ofHours(1);
+    }
   }
 }

@@ -35,6 +35,12 @@ public record BillingPeriod(YearMonth month, ZoneId zone, Instant start, Instant
     return now.isAfter(end) ? length() : Duration.between(start, now);
   }
 
+  /** Midnight of {@code now}'s day in the period's zone, never before the period's start. */
+  public Instant startOfDay(Instant now) {
+    Instant midnight = ZonedDateTime.ofInstant(now, zone).toLocalDate().atStartOfDay(zone).toInstant();
+    return midnight.isBefore(start) ? start : midnight;
+  }
+
   /** Bounds as the app stores them: TIMESTAMP without time zone, holding UTC. */
   public LocalDateTime startUtc() {
     return LocalDateTime.ofInstant(start, java.time.ZoneOffset.UTC);

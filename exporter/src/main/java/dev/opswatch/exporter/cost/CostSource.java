@@ -11,7 +11,6 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
-import java.time.ZonedDateTime;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -34,9 +33,7 @@ public final class CostSource implements Source {
     this.database = database;
     this.zone = config.billing().timeZone();
     this.interval = config.sources().refreshInterval(NAME, Duration.ofSeconds(60));
-    this.closedDaysRefresh = config.sources().perSource().hasPath(NAME + ".closed-days-refresh")
-        ? config.sources().perSource().getDuration(NAME + ".closed-days-refresh")
-        : Duration.ofHours(1);
+    this.closedDaysRefresh = config.sources().closedDaysRefresh(NAME);
     this.evaluator = new BudgetEvaluator(
         config.providers(), config.budget().totalEur(), config.budget().thresholds(),
         new Forecaster(config.billing().forecastMinElapsed()));
@@ -57,7 +54,7 @@ public final class CostSource implements Source {
   private ClosedDays closedDays(Connection connection, BillingPeriod period, Instant today, Instant now, RejectedRows rejected)
       throws SQLException {
     ClosedDays cached = closedDays;
-    if (cached != null && cached.today().equals(today) && Duration.between(cached.readAt(), now).compareTo(closedDaysRefresh) < 0) {
+    if (cached != null && cached.freshAt(today, now, closedDaysRefresh)) {
       return cached;
     }
     Map<String, List<ModelUsage>> usage = new HashMap<>();
@@ -73,13 +70,13 @@ public final class CostSource implements Source {
     return fresh;
   }
 
-  /** Midnight of the current day in the billing zone, never before the period's start. */
-  private Instant startOfDay(Instant now, BillingPeriod period) {
-    Instant midnight = ZonedDateTime.ofInstant(now, zone).toLocalDate().atStartOfDay(zone).toInstant();
-    return midnight.isBefore(period.start()) ? period.start() : midnight;
-  }
 
   private record ClosedDays(Instant today, Instant readAt, Map<String, List<ModelUsage>> byProviderQuery) {
+    /** Still today, and read less than {@code refresh} ago (a clock that went back re-reads). */
+    boolean freshAt(Instant today, Instant now, Duration refresh) {
+      return this.today.equals(today) && !now.isBefore(readAt) && now.isBefore(readAt.plus(refresh));
+    }
+
     List<ModelUsage> usage(String provider, String query) {
       return byProviderQuery.getOrDefault(provider + "/" + query, List.of());
     }
@@ -98,7 +95,7 @@ public final class CostSource implements Source {
   @Override
   public SourceOutput refresh(Instant now) throws Exception {
     BillingPeriod period = BillingPeriod.containing(now, zone);
-    Instant today = startOfDay(now, period);
+    Instant today = period.startOfDay(now);
     RejectedRows rejected = new RejectedRows();
     Map<String, MeteredSpend> metered = runnersByProvider.isEmpty()
         ? Map.of()

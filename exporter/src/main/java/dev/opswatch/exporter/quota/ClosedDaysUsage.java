@@ -1,11 +1,11 @@
 package dev.opswatch.exporter.quota;
 
+import dev.opswatch.exporter.cost.BillingPeriod;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
-import java.time.ZonedDateTime;
 
 /**
  * A calendar-month window's usage as the costs source reads its month: the sums of the month's
@@ -28,7 +28,7 @@ final class ClosedDaysUsage {
   /** The usage in {@code month}, [period start, now). */
   WindowUsage read(Connection connection, QuotaWindow.Bounds month, RejectedCounting counting) throws SQLException {
     Instant now = month.end();
-    Instant today = startOfDay(now, month.start());
+    Instant today = BillingPeriod.containing(month.start(), zone).startOfDay(now);
     return pastDays(connection, month.start(), today, now, counting).plus(query.run(connection, today, now, counting));
   }
 
@@ -43,11 +43,6 @@ final class ClosedDaysUsage {
     return usage;
   }
 
-  /** Midnight of the current day in the billing zone, never before the period's start. */
-  private Instant startOfDay(Instant now, Instant periodStart) {
-    Instant midnight = ZonedDateTime.ofInstant(now, zone).toLocalDate().atStartOfDay(zone).toInstant();
-    return midnight.isBefore(periodStart) ? periodStart : midnight;
-  }
 
   private record PastDays(Instant today, Instant readAt, WindowUsage usage) {
     /** Still today, and read less than {@code refresh} ago (a clock that went back re-reads). */

@@ -67,9 +67,7 @@ public final class QuotaSource implements Source {
     List<QuotaDefinition> fast = quotas.quotas().stream().filter(q -> q.window().fast()).toList();
     List<QuotaDefinition> slow = quotas.quotas().stream().filter(q -> !q.window().fast()).toList();
     // Only the slow source has calendar-month windows.
-    Duration closedDaysRefresh = config.sources().perSource().hasPath(SLOW + ".closed-days-refresh")
-        ? config.sources().perSource().getDuration(SLOW + ".closed-days-refresh")
-        : Duration.ofHours(1);
+    Duration closedDaysRefresh = config.sources().closedDaysRefresh(SLOW);
     List<Source> sources = new ArrayList<>();
     if (!fast.isEmpty()) {
       sources.add(new QuotaSource(FAST, config.sources().refreshInterval(FAST, Duration.ofSeconds(15)),

@@ -124,6 +124,7 @@ class ConfigLoaderTest {
       "bad time zone | opswatch.billing.time-zone = \"Mars/Olympus\" | opswatch.billing.time-zone | not a time zone",
       "typo in a section | opswatch.budgets.total-eur = 1 | budgets | not a known setting",
       "port out of range | opswatch.http.port = 70000 | opswatch.http.port | between 1 and 65535",
+      "negative closed-days refresh | opswatch.sources.quotas.closed-days-refresh = -1h | opswatch.sources.quotas.closed-days-refresh | at least 0",
   })
   void mistakesNameTheKeyAndTheFileLine(String name, String line, String key, String message) {
     // The environment wins over the file, so the URL case must not set one there.
