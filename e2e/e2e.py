@@ -84,7 +84,7 @@ class E2E:
                    CONFIG_FORCE_opswatch_sources_incidents_refresh__interval="1s",
                    CONFIG_FORCE_opswatch_sources_probes_refresh__interval="1s",
                    CONFIG_FORCE_opswatch_database_connect__timeout="2s")
-        self.exporter = self.spawn("exporter", ["java", "-XX:+UseSerialGC", "-Xmx64m", "-jar", str(jar)], env)
+        self.exporter = self.spawn("exporter", [str(REPO / "exporter/bin/opswatch-exporter")], {**env, "OPSWATCH_JAR": str(jar)})
         wait_for("exporter ready", lambda: http_get(f"http://127.0.0.1:{self.exporter_port}/-/ready")[0] == 200, 90)
 
         self.am_port = free_port()

@@ -805,7 +805,7 @@ def run_checks():
     check("demo-traffic reads the budget from the exporter service", not mp, mp or metrics_url)
 
     # ---------------------------------------------------------------- shell
-    shell_scripts = sorted(glob.glob("demo/compose/*.sh") + glob.glob("demo/compose/initdb/*.sh") + ["scripts/check-compose.sh"])
+    shell_scripts = sorted(glob.glob("demo/compose/*.sh") + glob.glob("demo/compose/initdb/*.sh") + ["scripts/check-compose.sh", "exporter/bin/opswatch-exporter"])
     if shutil.which("shellcheck"):
         sc = subprocess.run(["shellcheck", *shell_scripts], capture_output=True, text=True)
         check("shellcheck: compose scripts are clean", sc.returncode == 0,
