@@ -101,7 +101,7 @@ public final class MetricsEndpoint implements HttpHandler {
     }
     return values.stream()
         .flatMap(v -> List.of(v.split(",")).stream())
-        .map(coding -> coding.split(";")[0].trim())
-        .anyMatch(coding -> coding.equalsIgnoreCase("gzip"));
+        .map(coding -> coding.replace(" ", "").toLowerCase(java.util.Locale.ROOT))
+        .anyMatch(coding -> coding.equals("gzip") || (coding.startsWith("gzip;") && !coding.matches("gzip;q=0(\\.0*)?")));
   }
 }

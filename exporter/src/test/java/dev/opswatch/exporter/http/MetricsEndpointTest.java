@@ -138,6 +138,10 @@ class MetricsEndpointTest {
     assertEquals("gzip", gzip.headers().firstValue("Content-Encoding").orElse(""));
     assertEquals(scrape(), gunzip(gzip.body()));
 
+    HttpResponse<byte[]> refused = send("GET", "Accept-Encoding", "gzip;q=0, identity");
+    assertTrue(refused.headers().firstValue("Content-Encoding").isEmpty(), "q=0 refuses gzip");
+    assertEquals(scrape(), new String(refused.body(), StandardCharsets.UTF_8));
+
     HttpResponse<byte[]> om = send("GET", "Accept", "application/openmetrics-text; version=1.0.0; charset=utf-8");
     assertTrue(om.headers().firstValue("Content-Type").orElse("").startsWith("application/openmetrics-text"));
     String text = new String(om.body(), StandardCharsets.UTF_8);
