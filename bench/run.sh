@@ -10,7 +10,8 @@
 #
 # Options: --quick, --no-build (use exporter/target/opswatch-exporter.jar as it is),
 # --out FILE (where the Markdown goes), --keep (keep the work directory, database included),
-# --report-from FILE (only rewrite the Markdown from a run's saved results.sh).
+# --report-from FILE (only rewrite the Markdown from a run's saved results.sh),
+# --no-pin (let PostgreSQL share every CPU with the exporters and load tools; see pin_cpus).
 # Needs Debian (or Ubuntu) and root or sudo: it installs what is missing with apt-get. Only
 # loopback addresses are used; every process it starts is stopped on exit.
 set -euo pipefail
@@ -23,6 +24,7 @@ APT_PACKAGES=(postgresql-15 postgresql-client-15 prometheus-postgres-exporter pr
 
 MODE=full
 BUILD=1
+PIN=1
 KEEP=0
 OUT=""
 REPORT_FROM=""
@@ -32,6 +34,7 @@ while (($#)); do
     --quick) MODE=quick ;;
     --no-build) BUILD=0 ;;
     --keep) KEEP=1 ;;
+    --no-pin) PIN=0 ;;
     --report-from) [[ $# -ge 2 ]] || usage 2; REPORT_FROM="$2"; shift ;;
     --out) [[ $# -ge 2 ]] || usage 2; OUT="$2"; shift ;;
     -h | --help) usage 0 ;;
@@ -346,6 +349,39 @@ wait_first_good_scrape() {
   die "$name: no good scrape within $START_BOUND s"
 }
 
+# ---------------------------------------------------------------------------- CPU placement
+# In production the database has a host of its own. Here it shares the cores with the exporter
+# and the load tool, and at 10M rows a refresh keeps it busy for about a second: a scrape that
+# lands then waits for a core, which measures the machine, not the exporter (at 10M rows, one
+# client: opswatch p99 0.84-9.0 ms with refreshes every 15 s, 0.63-0.69 ms without them,
+# 0.51-0.53 ms with refreshes and PostgreSQL on a core of its own). So during the measurements
+# PostgreSQL runs on the CPUs after the first, and this script, the exporters and the load tools
+# on the first. Data generation and index builds use every CPU. The same for all three exporters.
+CPU_FIRST=0
+CPU_REST=""
+pin_cpus() {
+  local n
+  n="$(nproc)"
+  if ((!PIN || n < 2)) || ! command -v taskset >/dev/null; then
+    PIN=0
+    R[meta|placement]="none: PostgreSQL, the exporters and the load tools share all $n CPUs"
+    return
+  fi
+  CPU_REST="1-$((n - 1))"
+  taskset -p -c "$CPU_FIRST" $$ >/dev/null
+  R[meta|placement]="PostgreSQL on CPU $CPU_REST, the exporters and load tools on CPU $CPU_FIRST during measurements (taskset; data generation and index builds on all CPUs); --no-pin to share"
+}
+
+# database_cpus LIST: the postmaster and every process it has forked (new ones inherit it).
+database_cpus() {
+  ((PIN)) || return 0
+  local postmaster pid
+  postmaster="$(head -1 "$WORK/pg/data/postmaster.pid")"
+  for pid in "$postmaster" $(pgrep -P "$postmaster"); do
+    taskset -p -c "$1" "$pid" >/dev/null 2>&1 || true
+  done
+}
+
 # ---------------------------------------------------------------------------- measurements
 # The role's pg_stat_statements time by query group: lines of group|calls|ms|cycles, where cycles
 # counts the calls of one statement that runs once per refresh of that group.
@@ -636,6 +672,7 @@ write_report() {
     echo "| | |"
     echo "|---|---|"
     echo "| CPU | ${R[meta|cpu]} |"
+    echo "| CPU placement | ${R[meta|placement]:-none} |"
     echo "| memory | ${R[meta|memory]} |"
     echo "| kernel | ${R[meta|kernel]} |"
     echo "| OS | ${R[meta|os]} |"
@@ -894,18 +931,23 @@ main() {
   cp "$REPO/exporter/target/opswatch-exporter.jar" "$WORK/opswatch-exporter.jar"
 
   collect_meta
+  pin_cpus
   start_database
   peer_configs "postgres://bench_sql_exporter@127.0.0.1:$PGPORT/$DB?sslmode=disable"
 
   local rows name
   for rows in "${SIZES[@]}"; do
+    database_cpus "0-$(($(nproc) - 1))"
     drop_recommended_indexes
     log "generating $rows session rows (60 days) and proportional rows"
     generate "$rows"
     log "generated in $(ms_to_s "${R[$rows|gen_ms]}") s: ${R[$rows|tables]}"
+    database_cpus "$CPU_REST"
     for name in "${EXPORTERS[@]}"; do measure_noindex "$rows" "$name"; done
     log "creating the recommended indexes"
+    database_cpus "0-$(($(nproc) - 1))"
     create_recommended_indexes "$rows"
+    database_cpus "$CPU_REST"
     idle_cpu "$rows" 15
     for name in "${EXPORTERS[@]}"; do measure_exporter "$rows" "$name"; done
     save_results
