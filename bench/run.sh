@@ -367,7 +367,8 @@ pin_cpus() {
     R[meta|placement]="none: PostgreSQL, the exporters and the load tools share all $n CPUs"
     return
   fi
-  CPU_REST="1-$((n - 1))"
+  CPU_REST=1
+  ((n > 2)) && CPU_REST="1-$((n - 1))"
   taskset -p -c "$CPU_FIRST" $$ >/dev/null
   R[meta|placement]="PostgreSQL on CPU $CPU_REST, the exporters and load tools on CPU $CPU_FIRST during measurements (taskset; data generation and index builds on all CPUs); --no-pin to share"
 }
