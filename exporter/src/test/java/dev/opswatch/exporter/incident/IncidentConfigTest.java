@@ -1,10 +1,8 @@
 package dev.opswatch.exporter.incident;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.typesafe.config.ConfigException;
+import dev.opswatch.exporter.testing.ConfigMistakes;
 import dev.opswatch.exporter.testing.TestConfigs;
 import java.time.Duration;
 import java.util.List;
@@ -99,10 +97,6 @@ class IncidentConfigTest {
   @ParameterizedTest
   @MethodSource("mistakes")
   void eachMistakeNamesItsKeyAndLine(String hocon, String path, String fragment) {
-    ConfigException e = assertThrows(ConfigException.class, () -> parse("# line 1\n" + hocon + "\n"));
-    assertTrue(e.getMessage().startsWith("String: 2: "), "names where it was set: " + e.getMessage());
-    assertTrue(e.getMessage().contains(path), "names the key " + path + ": " + e.getMessage());
-    assertTrue(e.getMessage().contains(fragment), "says what is wrong (" + fragment + "): " + e.getMessage());
-    assertEquals(1, e.getMessage().lines().count());
+    ConfigMistakes.assertNamesKeyAndLine(() -> parse("# line 1\n" + hocon + "\n"), path, fragment);
   }
 }

@@ -2,10 +2,9 @@ package dev.opswatch.exporter.probe;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.typesafe.config.ConfigException;
+import dev.opswatch.exporter.testing.ConfigMistakes;
 import dev.opswatch.exporter.testing.TestConfigs;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -101,10 +100,6 @@ class ProbeConfigTest {
     Path token = dir.resolve("token");
     Files.writeString(token, "t");
     String config = "# line 1\n" + hocon.replace("%TOKEN%", token.toString()) + "\n";
-    ConfigException e = assertThrows(ConfigException.class, () -> parse(config, Map.of("T", "t")));
-    assertTrue(e.getMessage().startsWith("String: 2: "), "names where it was set: " + e.getMessage());
-    assertTrue(e.getMessage().contains(path), "names the key " + path + ": " + e.getMessage());
-    assertTrue(e.getMessage().contains(fragment), "says what is wrong (" + fragment + "): " + e.getMessage());
-    assertEquals(1, e.getMessage().lines().count());
+    ConfigMistakes.assertNamesKeyAndLine(() -> parse(config, Map.of("T", "t")), path, fragment);
   }
 }

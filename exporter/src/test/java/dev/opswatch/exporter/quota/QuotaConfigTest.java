@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigException;
 import dev.opswatch.exporter.model.Thresholds;
+import dev.opswatch.exporter.testing.ConfigMistakes;
 import dev.opswatch.exporter.testing.TestConfigs;
 import java.time.Duration;
 import java.util.List;
@@ -125,11 +126,7 @@ class QuotaConfigTest {
   @ParameterizedTest
   @MethodSource("mistakes")
   void eachMistakeNamesItsKeyAndLine(String hocon, String path, String fragment) {
-    ConfigException e = assertThrows(ConfigException.class, () -> parse("# line 1\n" + hocon + "\n"));
-    assertTrue(e.getMessage().startsWith("String: 2: "), "names where it was set: " + e.getMessage());
-    assertTrue(e.getMessage().contains(path), "names the key " + path + ": " + e.getMessage());
-    assertTrue(e.getMessage().contains(fragment), "says what is wrong (" + fragment + "): " + e.getMessage());
-    assertEquals(1, e.getMessage().lines().count());
+    ConfigMistakes.assertNamesKeyAndLine(() -> parse("# line 1\n" + hocon + "\n"), path, fragment);
   }
 
   @Test
