@@ -26,14 +26,14 @@ public final class CostSource implements Source {
   private final Duration interval;
   private final BudgetEvaluator evaluator;
   private final Map<String, List<CostQueryRunner>> runnersByProvider = new LinkedHashMap<>();
-  private final Duration closedDaysRefresh;
-  private volatile ClosedDays closedDays;
+  /** Per provider and query ("provider/query"), the usage of the month's past days. */
+  private final ClosedDaysCache<Map<String, List<ModelUsage>>> closedDays;
 
   public CostSource(ExporterConfig config, Database database) {
     this.database = database;
     this.zone = config.billing().timeZone();
     this.interval = config.sources().refreshInterval(NAME, Duration.ofSeconds(60));
-    this.closedDaysRefresh = config.sources().closedDaysRefresh(NAME);
+    this.closedDays = new ClosedDaysCache<>(config.sources().closedDaysRefresh(NAME), Map.of());
     this.evaluator = new BudgetEvaluator(
         config.providers(), config.budget().totalEur(), config.budget().thresholds(),
         new Forecaster(config.billing().forecastMinElapsed()));
@@ -46,40 +46,19 @@ public final class CostSource implements Source {
     }
   }
 
-  /**
-   * The sums of the period's past days, re-read at most every {@code closed-days-refresh} and at
-   * each new day: the app writes rows as they happen, so past days change only by correction.
-   * Each refresh then scans today's rows alone, and its cost stays flat as history grows.
-   */
-  private ClosedDays closedDays(Connection connection, BillingPeriod period, Instant today, Instant now, RejectedRows rejected)
-      throws SQLException {
-    ClosedDays cached = closedDays;
-    if (cached != null && cached.freshAt(today, now, closedDaysRefresh)) {
-      return cached;
-    }
+  private Map<String, List<ModelUsage>> readPastDays(Connection connection, Instant periodStart, Instant today,
+      RejectedRows rejected) throws SQLException {
     Map<String, List<ModelUsage>> usage = new HashMap<>();
-    if (today.isAfter(period.start())) {
-      for (Map.Entry<String, List<CostQueryRunner>> e : runnersByProvider.entrySet()) {
-        for (CostQueryRunner runner : e.getValue()) {
-          usage.put(e.getKey() + "/" + runner.name(), runner.run(connection, period.start(), today, rejected));
-        }
+    for (Map.Entry<String, List<CostQueryRunner>> e : runnersByProvider.entrySet()) {
+      for (CostQueryRunner runner : e.getValue()) {
+        usage.put(key(e.getKey(), runner), runner.run(connection, periodStart, today, rejected));
       }
     }
-    ClosedDays fresh = new ClosedDays(today, now, Map.copyOf(usage));
-    closedDays = fresh;
-    return fresh;
+    return Map.copyOf(usage);
   }
 
-
-  private record ClosedDays(Instant today, Instant readAt, Map<String, List<ModelUsage>> byProviderQuery) {
-    /** Still today, and read less than {@code refresh} ago (a clock that went back re-reads). */
-    boolean freshAt(Instant today, Instant now, Duration refresh) {
-      return this.today.equals(today) && !now.isBefore(readAt) && now.isBefore(readAt.plus(refresh));
-    }
-
-    List<ModelUsage> usage(String provider, String query) {
-      return byProviderQuery.getOrDefault(provider + "/" + query, List.of());
-    }
+  private static String key(String provider, CostQueryRunner runner) {
+    return provider + "/" + runner.name();
   }
 
   @Override
@@ -100,13 +79,14 @@ public final class CostSource implements Source {
     Map<String, MeteredSpend> metered = runnersByProvider.isEmpty()
         ? Map.of()
         : database.readOnly(connection -> {
-          ClosedDays closed = closedDays(connection, period, today, now, rejected);
+          Map<String, List<ModelUsage>> past = closedDays.get(period, now,
+              (start, end) -> readPastDays(connection, start, end, rejected));
           Map<String, MeteredSpend> result = new HashMap<>();
           for (Map.Entry<String, List<CostQueryRunner>> e : runnersByProvider.entrySet()) {
             Map<String, Double> byQuery = new LinkedHashMap<>();
             Map<String, ModelUsage> byModel = new LinkedHashMap<>();
             for (CostQueryRunner runner : e.getValue()) {
-              List<ModelUsage> models = new ArrayList<>(closed.usage(e.getKey(), runner.name()));
+              List<ModelUsage> models = new ArrayList<>(past.getOrDefault(key(e.getKey(), runner), List.of()));
               models.addAll(runner.run(connection, today, period.end(), rejected));
               byQuery.put(runner.name(), models.stream().mapToDouble(ModelUsage::costEur).sum());
               models.forEach(m -> byModel.merge(m.model(), m, ModelUsage::plus));
