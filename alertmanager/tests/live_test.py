@@ -84,8 +84,9 @@ CASES = [
     (SOURCES[2], "active", None),
     (alert("t-quota", "QuotaCritical", "critical", provider="azure_openai", quota="chat_tokens_per_minute"),
      "suppressed", "QuotaExhausted"),
+    # Both inhibit it (alertmanager.yml); Alertmanager names whichever matched first.
     (alert("t-quota", "QuotaWarning", "warning", provider="azure_openai", quota="chat_tokens_per_minute"),
-     "suppressed", "QuotaExhausted"),
+     "suppressed", "QuotaExhausted|QuotaCritical"),
     (alert("t-quota", "QuotaWarning", "warning", provider="azure_openai", quota="chat_requests_per_minute"),
      "active", None),
     (SOURCES[3], "active", None),
