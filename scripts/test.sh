@@ -8,9 +8,23 @@ set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ALL_SUITES=(exporter contract alerting runbooks grafana stack e2e)
-APT_PACKAGES=(parallel pgbouncer postgresql-15 postgresql-client-15 prometheus prometheus-alertmanager shellcheck bats jq curl python3 maven openjdk-17-jdk-headless docker-compose)
+APT_PACKAGES=(parallel pgbouncer postgresql-15 postgresql-client-15 prometheus prometheus-alertmanager shellcheck bats jq curl python3 maven openjdk-17-jdk-headless docker-compose python3-pytest python3-yaml)
+
+# Python tests use Debian's python3 with python3-pytest and python3-yaml (PyPI is not reachable), even
+# where another python3 (pyenv, a virtualenv) comes first on PATH.
+export PATH="/usr/bin:$PATH"
+JUNIT_DIR="$REPO/.tmp/junit"
 
 log() { printf '== %s\n' "$*" >&2; }
+
+# run_pytest SUITE PATH...: pytest on the given folders or files, with a JUnit XML report for CI in
+# .tmp/junit/SUITE.xml.
+run_pytest() {
+  local suite="$1"
+  shift
+  mkdir -p "$JUNIT_DIR"
+  (cd "$REPO" && python3 -m pytest --junitxml="$JUNIT_DIR/$suite.xml" "$@")
+}
 
 missing_packages() {
   local pkg
