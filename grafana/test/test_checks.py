@@ -143,7 +143,7 @@ def test_link_to_a_missing_dashboard():
 
 def test_drill_down_link_dropping_the_time_range_or_variables():
     d = dashboard("opswatch-health")
-    link = next(p for p in dm.iter_panels(d) if p["fieldConfig"]["defaults"].get("links"))["fieldConfig"]["defaults"]["links"][0]
+    link = next(p for p in dm.iter_panels(d) if p.get("fieldConfig", {}).get("defaults", {}).get("links"))["fieldConfig"]["defaults"]["links"][0]
     link["url"] = "/d/opswatch-health?var-provider=${__field.labels.provider}"
     problems = checks.links(d, UIDS, REPO.runbooks_dir)
     assert any("drops the time range" in p for p in problems)
