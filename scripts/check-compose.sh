@@ -481,8 +481,9 @@ def run_checks():
         var_problems.append(f"grafana POSTGRES_DB={grafana_env.get('POSTGRES_DB')} but postgres has {env('postgres').get('POSTGRES_DB')}")
     pg_ds = next((ds for ds in datasources if "postgres" in str(ds.get("type"))), {})
     role = re.search(r"CREATE ROLE (\w+)", read("exporter/sql/role.sql"))
-    if role and pg_ds.get("user") != role.group(1):
-        var_problems.append(f"PostgreSQL datasource user {pg_ds.get('user')} is not {role.group(1)} (exporter/sql/role.sql)")
+    grafana_role = re.search(r"CREATE ROLE (\w+)", read("exporter/sql/grafana-role.sql"))
+    if grafana_role and pg_ds.get("user") != grafana_role.group(1):
+        var_problems.append(f"PostgreSQL datasource user {pg_ds.get('user')} is not {grafana_role.group(1)} (exporter/sql/grafana-role.sql)")
     problems_check("Grafana datasource variables are provided (passwords from secret files)", var_problems,
                    ", ".join(f"${v}" for v in sorted(wanted_vars)))
 
@@ -523,14 +524,13 @@ def run_checks():
     reader_files = {
         "postgres": secret_host_file("postgres", env("postgres").get("OPSWATCH_READER_PASSWORD_FILE", "")),
         "exporter": secret_host_file("exporter", exp_env.get("OPSWATCH_DATABASE_PASSWORD_FILE", "")),
-        "grafana": secret_host_file("grafana", grafana_env.get("OPSWATCH_READER_PASSWORD_FILE", "")),
     }
     if None in reader_files.values() or len({os.path.realpath(p) for p in reader_files.values()}) != 1:
         exp_problems.append(f"the reader password files differ or are not mounted: {reader_files}")
     for var in [k for k in exp_env if k.endswith("_FILE")]:
         if not secret_host_file("exporter", exp_env[var]):
             exp_problems.append(f"{var}={exp_env[var]} is not a secret of the exporter service")
-    problems_check("exporter reads postgres as opswatch_reader, with the same password file as the init script and Grafana",
+    problems_check("exporter reads postgres as opswatch_reader, with the same password file as the init script",
                    exp_problems, f"{db.hostname}:{db.port}/{db.path.lstrip('/')} as {db.username}")
 
     sources = ""

@@ -3,11 +3,11 @@
 # throwaway PostgreSQL, runs each suite, stops everything, and prints one summary line.
 #
 #   scripts/test.sh            # everything (what CI runs)
-#   scripts/test.sh exporter   # only the named suites: exporter contract alerting runbooks grafana stack e2e
+#   scripts/test.sh exporter   # only the named suites: exporter contract alerting runbooks grafana roles stack e2e
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-ALL_SUITES=(exporter contract alerting runbooks grafana stack e2e)
+ALL_SUITES=(exporter contract alerting runbooks grafana roles stack e2e)
 APT_PACKAGES=(parallel pgbouncer postgresql-15 postgresql-client-15 prometheus prometheus-alertmanager shellcheck bats jq curl python3 maven openjdk-17-jdk-headless docker-compose python3-pytest python3-yaml)
 
 # Python tests use Debian's python3 with python3-pytest and python3-yaml (PyPI is not reachable), even
@@ -67,7 +67,14 @@ suite_exporter() { (cd "$REPO" && mvn -B -ntp verify); }
 suite_contract() { python3 "$REPO/scripts/check-metric-contract.py"; }
 suite_alerting() { "$REPO/prometheus/test.sh" && "$REPO/alertmanager/test.sh"; }
 suite_runbooks() { "$REPO/runbooks/test/run.sh"; }
-suite_grafana() { "$REPO/grafana/test/run.sh"; }
+# The dashboards: Grafana's published types (npm @grafana/schema at the pinned Grafana's version,
+# from grafana/schema-check/package-lock.json) and the project's own checks.
+suite_grafana() {
+  (cd "$REPO/grafana/schema-check" && npm ci --no-audit --no-fund --loglevel=error) &&
+    run_pytest grafana grafana/test --ignore=grafana/test/live
+}
+# The read-only database roles, logged in as each on the throwaway PostgreSQL.
+suite_roles() { run_pytest roles exporter/sql/tests; }
 suite_stack() { "$REPO/scripts/check-compose.sh"; }
 suite_e2e() { "$REPO/e2e/run.sh"; }
 

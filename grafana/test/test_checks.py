@@ -1,296 +1,217 @@
-#!/usr/bin/env python3
-"""Tests of the dashboard checker itself: each check must catch the fault it is for.
-
-Every case copies the repository's grafana/ and docs/ into a temporary tree, breaks
-one thing, runs the static checks and expects a named check to fail. The helpers
-of live mode (time ranges, intervals, variables, macros) are tested directly.
-
-Prints one line per test and "checker self-test: N passed, M failed".
-"""
-
-import calendar
+"""Each project check catches the fault it is for: a broken copy of a real dashboard (or of the
+repository's provisioning and rules), one fault each."""
 import copy
-import io
-import json
-import os
 import shutil
-import sys
-import tempfile
-import unittest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
+import pytest
 
-import dashmodel as dm  # noqa: E402
-import live_checks as live  # noqa: E402
-import miniyaml  # noqa: E402
-import static_checks  # noqa: E402
-from report import Report  # noqa: E402
+import checks
+import dashboards as dm
 
-REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
+REPO = dm.Repo()
+DASHBOARDS = REPO.dashboards()
+DATASOURCES = REPO.datasources()
+UIDS = {d["uid"] for d in DASHBOARDS.values()}
+KNOWN = REPO.contract() | REPO.recording_rules() | dm.PROMETHEUS_BUILTIN_SERIES
 
 
-class BrokenRepo:
-    """A scratch copy of the parts of the repository the static checks read."""
-
-    def __init__(self):
-        self.root = tempfile.mkdtemp(prefix="opswatch-grafana-test.")
-        for part in ("grafana/dashboards", "grafana/provisioning", "docs", "prometheus/rules", "runbooks"):
-            if os.path.isdir(os.path.join(REPO, part)):
-                shutil.copytree(os.path.join(REPO, part), os.path.join(self.root, part),
-                                ignore=shutil.ignore_patterns("*.sh", "test", "lib"))
-
-    def dashboard(self, uid):
-        with open(self._path(uid), encoding="utf-8") as handle:
-            return json.load(handle)
-
-    def save(self, dashboard, uid=None):
-        with open(self._path(uid or dashboard["uid"]), "w", encoding="utf-8") as handle:
-            json.dump(dashboard, handle)
-
-    def write(self, relative, text):
-        path = os.path.join(self.root, relative)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(text)
-
-    def failures(self):
-        out = io.StringIO()
-        static_checks.run(dm.Repo(self.root), Report(out))
-        return [line for line in out.getvalue().splitlines() if line.startswith("FAIL")], out.getvalue()
-
-    def _path(self, uid):
-        return os.path.join(self.root, "grafana", "dashboards", uid + ".json")
-
-    def remove(self):
-        shutil.rmtree(self.root, ignore_errors=True)
+def dashboard(name):
+    return copy.deepcopy(DASHBOARDS[name])
 
 
-def first_panel(dashboard, kind):
-    return next(p for p, _ in dm.iter_panels(dashboard) if p.get("type") == kind)
+def first(d, panel_type):
+    return next(p for p in dm.iter_panels(d) if p.get("type") == panel_type)
 
 
-class StaticChecksCatchFaults(unittest.TestCase):
-    def setUp(self):
-        self.repo = BrokenRepo()
-
-    def tearDown(self):
-        self.repo.remove()
-
-    def expect_failure(self, fragment, detail=None):
-        failures, output = self.repo.failures()
-        self.assertTrue(any(fragment in line for line in failures), f"no FAIL with {fragment!r}:\n{output}")
-        if detail:
-            self.assertIn(detail, output)
-
-    def test_the_repository_as_it_is_passes(self):
-        failures, output = self.repo.failures()
-        self.assertEqual([], failures, output)
-
-    def test_overlapping_panels(self):
-        d = self.repo.dashboard("opswatch-cost")
-        d["panels"][1]["gridPos"] = dict(d["panels"][0]["gridPos"])
-        self.repo.save(d)
-        self.expect_failure("opswatch-cost: panels stay in the grid and do not overlap", "overlaps")
-
-    def test_panel_outside_the_grid(self):
-        d = self.repo.dashboard("opswatch-health")
-        d["panels"][1]["gridPos"]["x"] = 20
-        self.repo.save(d)
-        self.expect_failure("opswatch-health: panels stay in the grid", "outside the 24-column grid")
-
-    def test_metric_missing_from_the_contract(self):
-        d = self.repo.dashboard("opswatch-cost")
-        first_panel(d, "stat")["targets"][0]["expr"] = 'sum(opswatch_spend_eur{provider=~"$provider"})'
-        self.repo.save(d)
-        self.expect_failure("opswatch-cost: the", "opswatch_spend_eur is neither in docs/metrics.md")
-
-    def test_recording_rule_counts_as_known(self):
-        d = self.repo.dashboard("opswatch-cost")
-        first_panel(d, "stat")["targets"][0]["expr"] = "sum(provider:made_up:rate5m)"
-        self.repo.save(d)
-        self.repo.write("prometheus/rules/x.yml", "groups:\n  - name: x\n    rules:\n      - record: provider:made_up:rate5m\n        expr: vector(1)\n")
-        failures, output = self.repo.failures()
-        self.assertEqual([], failures, output)
-
-    def test_unprovisioned_datasource(self):
-        d = self.repo.dashboard("opswatch-incidents")
-        panel = first_panel(d, "table")
-        panel["datasource"] = {"type": "grafana-postgresql-datasource", "uid": "someone-elses-db"}
-        self.repo.save(d)
-        self.expect_failure("opswatch-incidents: every datasource reference", "'someone-elses-db' is not provisioned")
-
-    def test_datasource_variable_defaulting_to_an_unknown_uid(self):
-        d = self.repo.dashboard("opswatch-health")
-        dm.variables(d)["datasource"]["current"]["value"] = "prometheus-prod"
-        self.repo.save(d)
-        self.expect_failure("opswatch-health: every datasource reference", "'prometheus-prod' is not provisioned")
-
-    def test_panel_without_targets(self):
-        d = self.repo.dashboard("opswatch-health")
-        first_panel(d, "bargauge")["targets"] = []
-        self.repo.save(d)
-        self.expect_failure("opswatch-health: every panel has targets", "has no targets")
-
-    def test_duplicate_uid_and_title(self):
-        d = self.repo.dashboard("opswatch-cost")
-        twin = copy.deepcopy(d)
-        self.repo.save(twin, uid="twin")
-        self.expect_failure("dashboard uids are unique")
-        self.expect_failure("dashboard titles are unique")
-
-    def test_schema_version_newer_than_the_pinned_grafana(self):
-        d = self.repo.dashboard("opswatch-incidents")
-        d["schemaVersion"] = static_checks.SCHEMA_VERSION_LATEST + 1
-        self.repo.save(d)
-        self.expect_failure("opswatch-incidents: schemaVersion")
-
-    def test_sql_reading_the_content_snippet(self):
-        d = self.repo.dashboard("opswatch-incidents")
-        target = first_panel(d, "table")["targets"][0]
-        target["rawSql"] = target["rawSql"].replace("  id\n", '  id,\n  "contentSnippet"\n')
-        self.repo.save(d)
-        self.expect_failure("opswatch-incidents: 1 SQL queries", "selects contentSnippet")
-
-    def test_sql_without_limit_or_time_filter(self):
-        d = self.repo.dashboard("opswatch-incidents")
-        first_panel(d, "table")["targets"][0]["rawSql"] = 'SELECT id, type FROM "SafetyEvent"'
-        self.repo.save(d)
-        self.expect_failure("opswatch-incidents: 1 SQL queries", "no LIMIT")
-        self.expect_failure("opswatch-incidents: 1 SQL queries", "not bounded by the time range")
-
-    def test_ratio_shown_in_percent_instead_of_percentunit(self):
-        d = self.repo.dashboard("opswatch-health")
-        first_panel(d, "bargauge")["fieldConfig"]["defaults"]["unit"] = "percent"
-        self.repo.save(d)
-        self.expect_failure("opswatch-health: units", "percent: a 0-1 ratio needs percentunit")
-
-    def test_spend_without_a_currency_unit(self):
-        d = self.repo.dashboard("opswatch-cost")
-        first_panel(d, "timeseries")["fieldConfig"]["defaults"]["unit"] = "short"
-        self.repo.save(d)
-        self.expect_failure("opswatch-cost: units", "shows EUR without a EUR unit")
-
-    def test_literal_secret_in_provisioning(self):
-        path = os.path.join(self.repo.root, "grafana/provisioning/datasources/opswatch.yml")
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-        self.repo.write("grafana/provisioning/datasources/opswatch.yml",
-                        text.replace("password: ${OPSWATCH_READER_PASSWORD}", "password: hunter2"))
-        self.expect_failure("datasource provisioning", "secureJsonData.password is a literal")
-
-    def test_thresholds_mapping_a_column_no_target_makes(self):
-        d = self.repo.dashboard("opswatch-cost")
-        panel = next(p for p, _ in dm.iter_panels(d) if p.get("transformations"))
-        panel["targets"] = panel["targets"][:-1]
-        self.repo.save(d)
-        self.expect_failure("opswatch-cost: thresholds-from-data", "but there is no target")
-
-    def test_link_to_a_missing_dashboard(self):
-        d = self.repo.dashboard("opswatch-health")
-        d["panels"][1].setdefault("links", []).append({"title": "x", "url": "/d/opswatch-nope"})
-        self.repo.save(d)
-        self.expect_failure("opswatch-health: links", "/d/opswatch-nope is not a dashboard uid")
-
-    def test_link_to_a_missing_runbook_page(self):
-        self.repo.write("runbooks/README.md", "# Runbooks\n")
-        page = os.path.join(self.repo.root, "runbooks", "budget-exceeded.md")
-        if os.path.exists(page):
-            os.remove(page)
-        failures, output = self.repo.failures()
-        self.assertTrue(any("links between dashboards and to runbook pages" in f for f in failures), output)
-        self.assertIn("budget-exceeded.md does not exist", output)
-
-    def test_alert_list_naming_an_unknown_datasource(self):
-        d = self.repo.dashboard("opswatch-incidents")
-        first_panel(d, "alertlist")["options"]["datasource"] = "Prometheus"
-        self.repo.save(d)
-        self.expect_failure("opswatch-incidents: 2 alert panels", "not a provisioned Prometheus datasource name")
-
-    def test_rule_linking_to_a_missing_dashboard(self):
-        self.repo.write("prometheus/rules/x.yml", "      dashboard_url: http://localhost:3000/d/opswatch-costs\n")
-        self.expect_failure("dashboard links in prometheus/rules/", "/d/opswatch-costs is not a dashboard uid")
+@pytest.fixture
+def broken_repo(tmp_path):
+    for part in ("grafana/dashboards", "grafana/provisioning", "docs", "prometheus/rules", "runbooks"):
+        if (REPO.root / part).is_dir():
+            shutil.copytree(REPO.root / part, tmp_path / part, ignore=shutil.ignore_patterns("test", "lib", "*.sh"))
+    return dm.Repo(tmp_path)
 
 
-class Helpers(unittest.TestCase):
-    def test_metric_names_leave_out_functions_labels_and_keywords(self):
-        expr = ('sum by (provider) (increase(opswatch_cost_month_to_date_eur{provider=~"$provider"}[$__rate_interval]))\n'
-                ' / on (provider) group_left() max by (provider) (opswatch_budget_eur offset 1h)'
-                ' or label_replace(vector(0), "x", "$1", "y", "(.*)") and time() - 1e3 > bool 2'
-                ' unless {__name__="opswatch_build_info"}')
-        self.assertEqual({"opswatch_cost_month_to_date_eur", "opswatch_budget_eur", "opswatch_build_info"},
-                         dm.promql_metric_names(expr))
-        self.assertEqual({"provider:x_eur:increase1h"}, dm.promql_metric_names("sum(provider:x_eur:increase1h)"))
-
-    def test_relative_times(self):
-        now = 1700000000.0  # 2023-11-14T22:13:20Z
-        self.assertEqual(now - 86400, live.parse_relative_time("now-24h", now))
-        self.assertEqual(calendar.timegm((2023, 11, 1, 0, 0, 0)), live.parse_relative_time("now/M", now))
-        self.assertEqual(live.parse_relative_time("now-1M/M", now), 1696118400.0)  # 2023-10-01
-        self.assertEqual(now, live.parse_relative_time("now", now))
-
-    def test_interval_and_rate_interval_as_grafana_computes_them(self):
-        dashboard = {"time": {"from": "now-24h", "to": "now"}}
-        window = live.QueryWindow(dashboard, {"gridPos": {"w": 12}}, 1700000000.0, 15)
-        self.assertEqual(120, window.interval)  # 86400 s / 900 points = 96 s -> 2m
-        self.assertEqual(135, window.rate_interval)  # max(2m + 15s, 4 * 15s)
-        self.assertEqual("135s", window.macros()["__rate_interval"])
-        self.assertEqual("86400s", window.macros()["__range"])
-        start, end = window.aligned()
-        self.assertEqual(0, end % 120)
-        self.assertLessEqual(end, 1700000000.0)
-        short = live.QueryWindow({"time": {"from": "now-5m", "to": "now"}}, {"gridPos": {"w": 24}}, 1700000000.0, 15)
-        self.assertEqual(15, short.interval)  # never below the scrape interval
-        pinned = live.QueryWindow(dashboard, {"timeFrom": "24h", "gridPos": {"w": 12}}, 1700000000.0, 15)
-        self.assertEqual(86400, pinned.end - pinned.start)
-
-    def test_variables_expand_like_the_prometheus_datasource(self):
-        dashboard = {"templating": {"list": [
-            {"name": "provider", "type": "query", "multi": True, "includeAll": True, "allValue": ".+",
-             "current": {"value": ["$__all"]}},
-            {"name": "one", "type": "custom", "multi": True, "current": {"value": ["a.b", "c"]}},
-            {"name": "runbooks", "type": "textbox", "query": "https://x/runbooks", "current": {"value": "https://x/runbooks"}}]}}
-        window = live.QueryWindow({"time": {"from": "now-1h", "to": "now"}}, {}, 1700000000.0, 15)
-        self.assertEqual('x{provider=~".+"}[60s]', live.interpolate('x{provider=~"$provider"}[$__rate_interval]',
-                                                                     dashboard, window, "prometheus"))
-        self.assertEqual('y{m=~"(a\\.b|c)"}', live.interpolate('y{m=~"${one}"}', dashboard, window, "prometheus"))
-        self.assertEqual("https://x/runbooks/a.md", live.interpolate("${runbooks}/a.md", dashboard, window, "prometheus"))
-
-    def test_sql_time_macros(self):
-        window = live.QueryWindow({"time": {"from": "now-24h", "to": "now"}}, {}, 1700000000.0, 15)
-        sql = live.sql_macros('WHERE $__timeFilter("timestamp") AND x < $__timeTo()', window)
-        self.assertEqual("WHERE \"timestamp\" BETWEEN '2023-11-13T22:13:20Z' AND '2023-11-14T22:13:20Z' "
-                         "AND x < '2023-11-14T22:13:20Z'", sql)
-
-    def test_yaml_subset(self):
-        doc = miniyaml.load("a: 1\nb:\n  - name: x  # c\n    uid: 'y'\n  - z\nc: \"q # r\"\nd:\n")
-        self.assertEqual({"a": 1, "b": [{"name": "x", "uid": "y"}, "z"], "c": "q # r", "d": None}, doc)
-        with self.assertRaises(ValueError):
-            miniyaml.load("a: &anchor 1\n")
+def test_overlapping_panels():
+    d = dashboard("opswatch-cost")
+    d["panels"][1]["gridPos"] = dict(d["panels"][0]["gridPos"])
+    assert any("overlaps" in p for p in checks.layout(d))
 
 
-class LineResult(unittest.TextTestResult):
-    def addSuccess(self, test):
-        super().addSuccess(test)
-        self.stream.writeln(f"PASS  self-test {test.id().split('.', 1)[1]}")
-
-    def addFailure(self, test, err):
-        super().addFailure(test, err)
-        self.stream.writeln(f"FAIL  self-test {test.id().split('.', 1)[1]}")
-
-    def addError(self, test, err):
-        super().addError(test, err)
-        self.stream.writeln(f"FAIL  self-test {test.id().split('.', 1)[1]} (error)")
+def test_panel_outside_the_grid():
+    d = dashboard("opswatch-health")
+    d["panels"][1]["gridPos"]["x"] = 20
+    assert any("outside the 24-column grid" in p for p in checks.layout(d))
 
 
-def main():
-    suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__])
-    runner = unittest.TextTestRunner(stream=sys.stdout, resultclass=LineResult, verbosity=0)
-    result = runner.run(suite)
-    failed = len(result.failures) + len(result.errors)
-    print(f"checker self-test: {result.testsRun - failed} passed, {failed} failed")
-    return 1 if failed else 0
+def test_duplicate_panel_id():
+    d = dashboard("opswatch-incidents")
+    d["panels"][1]["id"] = d["panels"][0]["id"]
+    assert any("used 2 times" in p for p in checks.layout(d))
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def test_schema_version_newer_than_the_pinned_grafana():
+    d = dashboard("opswatch-incidents")
+    d["schemaVersion"] = dm.SCHEMA_VERSION_LATEST + 1
+    assert checks.schema_version(d)
+
+
+def test_metric_missing_from_the_contract():
+    d = dashboard("opswatch-cost")
+    first(d, "stat")["targets"][0]["expr"] = 'sum(opswatch_spend_eur{provider=~"$provider"})'
+    problems, _ = checks.metric_names(d, KNOWN)
+    assert problems == ["opswatch_spend_eur is neither in docs/metrics.md nor a recording rule"]
+
+
+def test_metric_in_an_annotation_missing_from_the_contract():
+    d = dashboard("opswatch-health")
+    next(a for a in d["annotations"]["list"] if a["name"] == "Firing alerts")["target"]["expr"] = "opswatch_alerts_firing"
+    problems, _ = checks.metric_names(d, KNOWN)
+    assert problems == ["opswatch_alerts_firing is neither in docs/metrics.md nor a recording rule"]
+
+
+def test_datasource_uid_written_out():
+    d = dashboard("opswatch-incidents")
+    first(d, "table")["datasource"] = {"type": "grafana-postgresql-datasource", "uid": "opswatch-postgres"}
+    assert any("written out, not a variable" in p for p in checks.datasource_references(d, DATASOURCES))
+
+
+def test_datasource_variable_defaulting_to_an_unknown_uid():
+    d = dashboard("opswatch-health")
+    dm.variables(d)["datasource"]["current"]["value"] = "prometheus-prod"
+    assert any("not a provisioned prometheus datasource" in p for p in checks.datasource_references(d, DATASOURCES))
+
+
+def test_alert_list_naming_its_datasource():
+    d = dashboard("opswatch-incidents")
+    first(d, "alertlist")["options"]["datasource"] = "opswatch Prometheus"
+    assert any("names the datasource" in p for p in checks.datasource_references(d, DATASOURCES))
+
+
+def test_annotation_on_a_datasource_uid():
+    d = dashboard("opswatch-cost")
+    d["annotations"]["list"][-1]["datasource"] = {"type": "grafana-postgresql-datasource", "uid": "opswatch-postgres"}
+    assert any("annotation 'S3 incidents'" in p for p in checks.datasource_references(d, DATASOURCES))
+
+
+def test_panel_without_targets():
+    d = dashboard("opswatch-health")
+    panel = first(d, "bargauge")
+    panel["targets"] = []
+    assert checks.targets(panel) == ["a bargauge panel without targets"]
+
+
+@pytest.mark.parametrize("column", ['"contentSnippet"', "metadata", '"userId"', '"sessionId"'])
+def test_sql_reading_free_text_or_user_ids(column):
+    target = copy.deepcopy(first(dashboard("opswatch-incidents"), "table")["targets"][0])
+    target["rawSql"] = target["rawSql"].replace("     id\n   FROM \"SafetyEvent\"", f"     id, {column}\n   FROM \"SafetyEvent\"")
+    assert any("free text or personal data" in p for p in checks.sql(target))
+
+
+def test_sql_without_limit_or_time_filter():
+    problems = checks.sql({"rawSql": 'SELECT id, type FROM "SafetyEvent"', "format": "table"})
+    assert "no LIMIT" in problems and "not bounded by the time range ($__timeFilter)" in problems
+
+
+def test_sql_that_writes():
+    assert "SQL that writes" in checks.sql({"rawSql": "DELETE FROM x WHERE $__timeFilter(t) LIMIT 1", "format": "table"})
+
+
+def test_ratio_shown_in_percent_instead_of_percentunit():
+    panel = first(dashboard("opswatch-health"), "bargauge")
+    panel["fieldConfig"]["defaults"]["unit"] = "percent"
+    assert any("percent: a 0-1 ratio needs percentunit" in p for p in checks.units(panel))
+
+
+def test_spend_without_a_currency_unit():
+    panel = first(dashboard("opswatch-cost"), "timeseries")
+    panel["fieldConfig"]["defaults"]["unit"] = "short"
+    assert any("shows EUR without a EUR unit" in p for p in checks.units(panel))
+
+
+def test_thresholds_mapping_a_column_no_target_makes():
+    panel = next(p for p in dm.iter_panels(dashboard("opswatch-cost")) if p.get("transformations")
+                 and p["transformations"][-1]["id"] == "rowsToFields")
+    panel["targets"] = panel["targets"][:-1]
+    assert any("but there is no target" in p for p in checks.rows_to_fields(panel))
+
+
+def test_link_to_a_missing_dashboard():
+    d = dashboard("opswatch-health")
+    d["panels"][1].setdefault("links", []).append({"title": "x", "url": "/d/opswatch-nope?${__url_time_range}&${__all_variables}"})
+    assert any("/d/opswatch-nope is not a dashboard uid" in p for p in checks.links(d, UIDS, REPO.runbooks_dir))
+
+
+def test_drill_down_link_dropping_the_time_range_or_variables():
+    d = dashboard("opswatch-health")
+    link = next(p for p in dm.iter_panels(d) if p.get("fieldConfig", {}).get("defaults", {}).get("links"))["fieldConfig"]["defaults"]["links"][0]
+    link["url"] = "/d/opswatch-health?var-provider=${__field.labels.provider}"
+    problems = checks.links(d, UIDS, REPO.runbooks_dir)
+    assert any("drops the time range" in p for p in problems)
+    assert any("drops the variables" in p for p in problems)
+
+
+def test_link_bar_not_keeping_the_variables():
+    d = dashboard("opswatch-cost")
+    d["links"][0]["includeVars"] = False
+    assert "the link bar does not keep the time range and the variables" in checks.links(d, UIDS, REPO.runbooks_dir)
+
+
+def test_link_to_a_missing_runbook_page(broken_repo):
+    (broken_repo.runbooks_dir / "README.md").parent.mkdir(parents=True, exist_ok=True)
+    (broken_repo.runbooks_dir / "README.md").write_text("# Runbooks\n")
+    page = broken_repo.runbooks_dir / "budget-exceeded.md"
+    if page.exists():
+        page.unlink()
+    problems = checks.links(broken_repo.dashboards()["opswatch-cost"], UIDS, broken_repo.runbooks_dir)
+    assert any("budget-exceeded.md does not exist" in p for p in problems)
+
+
+@pytest.mark.parametrize("name, problem", [
+    ("Firing alerts", "no Prometheus annotation"),
+    ("Deploys and rollbacks", "no built-in annotation filtered on the tag 'deploy'"),
+    ("S3 incidents", "no PostgreSQL annotation of S3"),
+])
+def test_missing_annotation(name, problem):
+    d = dashboard("opswatch-incidents")
+    d["annotations"]["list"] = [a for a in d["annotations"]["list"] if a["name"] != name]
+    assert any(problem in p for p in checks.annotations(d))
+
+
+def test_firing_alerts_without_the_service_label():
+    d = dashboard("opswatch-health")
+    next(a for a in d["annotations"]["list"] if a["name"] == "Firing alerts")["target"]["expr"] = 'ALERTS{alertstate="firing"}'
+    assert any("no Prometheus annotation" in p for p in checks.annotations(d))
+
+
+def test_cost_dashboard_on_the_last_24_hours_in_the_browser_zone():
+    d = dashboard("opswatch-cost")
+    d["time"], d["timezone"] = {"from": "now-24h", "to": "now"}, ""
+    assert len(checks.month_time_range(d)) == 2
+
+
+def test_literal_secret_in_provisioning(broken_repo):
+    path = broken_repo.datasources_dir / "opswatch.yml"
+    text = path.read_text()
+    assert "${OPSWATCH_GRAFANA_PASSWORD}" in text
+    path.write_text(text.replace("password: ${OPSWATCH_GRAFANA_PASSWORD}", "password: hunter2"))
+    assert any("secureJsonData.password is a literal" in p for p in checks.provisioning(broken_repo))
+
+
+def test_rule_linking_to_a_missing_dashboard(broken_repo):
+    broken_repo.rules_dir.mkdir(parents=True, exist_ok=True)
+    (broken_repo.rules_dir / "x.yml").write_text("# dashboard_url: http://localhost:3000/d/opswatch-costs\n")
+    assert any("/d/opswatch-costs is not a dashboard uid" in p for p in checks.rule_dashboard_urls(broken_repo, UIDS))
+
+
+def test_recording_rule_counts_as_known(broken_repo):
+    (broken_repo.rules_dir / "x.yml").write_text(
+        "groups:\n  - name: x\n    rules:\n      - record: provider:made_up:rate5m\n        expr: vector(1)\n")
+    assert "provider:made_up:rate5m" in broken_repo.recording_rules()
+
+
+def test_metric_names_leave_out_functions_labels_and_keywords():
+    expr = ('sum by (provider) (increase(opswatch_cost_month_to_date_eur{provider=~"$provider"}[$__rate_interval]))\n'
+            ' / on (provider) group_left() max by (provider) (opswatch_budget_eur offset 1h)'
+            ' or label_replace(vector(0), "x", "$1", "y", "(.*)") and time() - 1e3 > bool 2'
+            ' unless {__name__="opswatch_build_info"}')
+    assert dm.promql_metric_names(expr) == {"opswatch_cost_month_to_date_eur", "opswatch_budget_eur", "opswatch_build_info"}

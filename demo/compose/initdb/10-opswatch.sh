@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # DEMO ONLY. Run once by the postgres image's entrypoint (/docker-entrypoint-initdb.d) when the
-# database volume is empty: the app's tables, a month of demo data, the exporter's read-only role
-# (password from the reader secret file) and the indexes the exporter's queries want.
+# database volume is empty: the app's tables, a month of demo data, the read-only roles of the
+# exporter and of Grafana (passwords from their secret files) and the indexes the exporter's queries want.
 #
 # The SQL files are the repository's own, mounted read-only under /opswatch. The reader password
 # goes to psql through \set with a backtick command, so it never appears on a command line.
@@ -12,15 +12,19 @@
 opswatch_initdb() {
   local sql_dir="${OPSWATCH_SQL_DIR:-/opswatch}"
   local reader_password_file="${OPSWATCH_READER_PASSWORD_FILE:-/run/secrets/opswatch_reader_password}"
+  local grafana_password_file="${OPSWATCH_GRAFANA_PASSWORD_FILE:-/run/secrets/opswatch_grafana_password}"
   local psql=(psql -X -v ON_ERROR_STOP=1 --username "${POSTGRES_USER:-postgres}" --dbname "${POSTGRES_DB:-postgres}")
 
-  if [ ! -s "$reader_password_file" ]; then
-    echo "opswatch initdb: $reader_password_file is missing or empty" >&2
-    return 1
-  fi
-  case "$reader_password_file" in
-    *"'"*) echo "opswatch initdb: the reader password file path must not contain a quote" >&2; return 1 ;;
-  esac
+  local f
+  for f in "$reader_password_file" "$grafana_password_file"; do
+    if [ ! -s "$f" ]; then
+      echo "opswatch initdb: $f is missing or empty" >&2
+      return 1
+    fi
+    case "$f" in
+      *"'"*) echo "opswatch initdb: the password file path $f must not contain a quote" >&2; return 1 ;;
+    esac
+  done
 
   echo "opswatch initdb: demo schema"
   "${psql[@]}" -q -f "$sql_dir/demo/schema.sql" || return 1
@@ -30,6 +34,11 @@ opswatch_initdb() {
   "${psql[@]}" -q <<SQL || return 1
 \\set reader_password \`cat '$reader_password_file'\`
 \\i $sql_dir/sql/role.sql
+SQL
+  echo "opswatch initdb: Grafana's read-only role opswatch_grafana"
+  "${psql[@]}" -q <<SQL || return 1
+\\set grafana_password \`cat '$grafana_password_file'\`
+\\i $sql_dir/sql/grafana-role.sql
 SQL
   echo "opswatch initdb: exporter indexes"
   # CREATE INDEX CONCURRENTLY: one statement at a time, outside a transaction (no -1).
