@@ -177,8 +177,8 @@ post_alias_request() {
 
 # Polls the alias job; on a failure annotates it (some domains may have moved) and exits 1.
 wait_alias_job() {
-  local type=$1 action=$2 rc=0
-  local what="$action of $OW_PROJECT_NAME by $(ow_who) ($OW_SCRIPT): production $FROM -> $TARGET"
+  local type=$1 action=$2 rc=0 what
+  what="$action of $OW_PROJECT_NAME by $(ow_who) ($OW_SCRIPT): production $FROM -> $TARGET"
   ow_vercel_wait_alias_job "$type" "$TARGET" || rc=$?
   if ((OW_DRY_RUN)); then
     ow_grafana_annotate "$action" "$what"
