@@ -97,7 +97,7 @@ check_deployment() {
     fi
     IFS=$'\x1f' read -r state target candidate < <(jq -r '[(.readyState // .state // "UNKNOWN"),
       (.target // ""), (if has("isRollbackCandidate") then (.isRollbackCandidate == true) else "" end)]
-      | map(tostring) | join("\u001f")' "$OW_TMP/vercel.json") || true
+      | map(tostring | gsub("[\r\n]"; " ")) | join("\u001f")' "$OW_TMP/vercel.json") || true
   fi
   [[ $state == READY ]] || ow_die "$OW_EXIT_USAGE" "deployment $id is $state, not READY: refusing to $purpose it"
   [[ $target == production ]] || ow_die "$OW_EXIT_USAGE" "deployment $id was not built for production" \

@@ -279,7 +279,7 @@ ow_vercel_read_project() {
       (.targets.production.createdAt // .targets.production.created // 0),
       (.lastAliasRequest.type // ""), (.lastAliasRequest.jobStatus // ""),
       (.lastAliasRequest.fromDeploymentId // ""), (.lastAliasRequest.toDeploymentId // ""),
-      (.lastAliasRequest.requestedAt // 0)] | map(tostring) | join("\u001f")' \
+      (.lastAliasRequest.requestedAt // 0)] | map(tostring | gsub("[\r\n]"; " ")) | join("\u001f")' \
     "$OW_TMP/vercel.json" 2>/dev/null) || true
   [[ $created =~ ^[0-9]+$ ]] || created=0
   [[ $OW_ALIAS_AT =~ ^[0-9]+$ ]] || OW_ALIAS_AT=0
@@ -360,14 +360,16 @@ ow_vercel_print_deployments() {
     ow_clean sha "$sha"
     printf '    %-17s  %-28s  %-9s  %-9s  %-7s  %s%s\n' "$created" "$id" "$state" "$cand" "${sha:--}" "$url" "$mark"
   done < <(jq -r '.[] | [(.created / 1000 | floor | strftime("%Y-%m-%d %H:%M")), .id, .state,
-                  (if .candidate then "yes" else "no" end), .sha, .url] | map(tostring) | join("\u001f")' \
+                  (if .candidate then "yes" else "no" end), .sha, .url]
+                  | map(tostring | gsub("[\r\n\t\u001f]"; " ")) | join("\u001f")' \
     "$OW_TMP/deployments.json")
   ((rows > 0)) || ow_info "(no production deployments)"
 }
 
 # ow_vercel_field ID FIELD: a field of a listed deployment.
 ow_vercel_field() {
-  jq -r --arg id "$1" --arg f "$2" '[.[] | select(.id == $id)][0][$f] // empty | tostring' "$OW_TMP/deployments.json"
+  jq -r --arg id "$1" --arg f "$2" '[.[] | select(.id == $id)][0][$f] | if . == null then empty else tostring end' \
+    "$OW_TMP/deployments.json"
 }
 
 # ow_vercel_get_deployment ID: GET /v13/deployments/ID (retried) into $OW_TMP/vercel.json.
@@ -417,7 +419,8 @@ ow_vercel_print_failed_aliases() {
   ow_vercel_get "$OW_URL" || return 0
   while IFS= read -r line; do
     ow_info "  not moved: $line"
-  done < <(jq -r '.aliases // [] | .[] | "\(.alias.alias // "?") (\(.status // "?"), still \(.alias.deploymentId // "?"))"' \
+  done < <(jq -r '.aliases // [] | .[] | "\(.alias.alias // "?") (\(.status // "?"), still \(.alias.deploymentId // "?"))"
+      | gsub("[\r\n]"; " ")' \
     "$OW_TMP/vercel.json" 2>/dev/null)
 }
 
@@ -562,7 +565,8 @@ ow_vercel_assigned_check() {
     return 1
   fi
   IFS=$'\x1f' read -r assigned alias_error < <(jq -r '[(.aliasAssigned // false | tostring),
-    (.aliasError | if . == null then "" else (.message // .code // tostring) end)] | join("\u001f")' \
+    (.aliasError | if . == null then "" else (.message // .code // tostring) end)]
+    | map(gsub("[\r\n]"; " ")) | join("\u001f")' \
     "$OW_TMP/vercel.json" 2>/dev/null) || true
   if [[ -n $alias_error ]]; then
     OW_DEPLOY_SEEN="aliasError: $alias_error"

@@ -61,8 +61,9 @@ Also served:
     create_delay       seconds before the create answers; create_drop: true loses the request
     fail               {"list"|"get"|"create"|"promote"|"rollback"|"project"|"cancel"|"purge"|
                        "grafana": HTTP status}
-    throttle           {route: {"count": N, "status": 429, "retry_after": "1"}}: the first N
-                       requests of the route get that status (with Retry-After when given)
+    throttle           {route: {"skip": S, "count": N, "status": 429, "retry_after": "1"}}: after
+                       S requests of the route, the next N get that status (with Retry-After
+                       when given)
     alerts             [alertname, ...] firing; alerts_clear_after: requests before they clear
     team               require this teamId on every Vercel API call
 - GET /_requests: the request log as a JSON array.
@@ -363,7 +364,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def throttled(self, name):
         rule = self.fake.state["throttle"].get(name)
-        if rule and rule.get("count", 0) > 0:
+        if rule and rule.get("skip", 0) > 0:
+            rule["skip"] -= 1
+        elif rule and rule.get("count", 0) > 0:
             rule["count"] -= 1
             headers = {"Retry-After": str(rule["retry_after"])} if rule.get("retry_after") is not None else None
             self.error(int(rule.get("status", 429)), "rate_limited", "Too many requests", headers=headers)
