@@ -638,10 +638,12 @@ ow_vercel_lookup_created() {
 # A redeploy of OW_SERVING started by an earlier run of these scripts that is still
 # building, into OW_NEW_DEPLOYMENT; 1 when there is none.
 ow_vercel_find_inflight() {
-  OW_NEW_DEPLOYMENT=$(jq -r --arg src "$OW_SERVING" '[.[] | select(.idok and .run != ""
+  local found
+  found=$(jq -r --arg src "$OW_SERVING" '[.[] | select(.idok and .run != ""
       and .source == $src and (.state | IN("QUEUED", "BUILDING", "INITIALIZING")))][0].id // ""' \
     "$OW_TMP/deployments.json")
-  [[ -n $OW_NEW_DEPLOYMENT ]]
+  [[ -n $found ]] || return 1
+  OW_NEW_DEPLOYMENT=$found
 }
 
 # ow_vercel_redeploy_current WHY ACTION: the shared flow of cache-flush and service-restart:

@@ -291,14 +291,18 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(200, lines)
         token = self.fake.args.grafana_token if parsed.path == "/api/annotations" else self.fake.args.token
         auth = self.auth(token)
-        delayed = None
-        try:
-            with LOCK:
+        with LOCK:
+            try:
                 delayed = self.route(parsed, body, auth)
-            if delayed:  # an answer that comes late, sent without holding the lock
-                time.sleep(delayed[0])
-                self.send(*delayed[1:])
-        finally:
+            except Exception:
+                self.error(500, "fake_error", "the fake failed")
+                raise
+        if delayed:  # an answer that comes late: logged at once, sent later without the lock
+            self.status = delayed[1]
+            self.record(parsed, body, auth)
+            time.sleep(delayed[0])
+            self.send(*delayed[1:])
+        else:
             self.record(parsed, body, auth)
 
     do_GET = do_POST = do_PATCH = do_DELETE = do_HEAD = handle_any
