@@ -35,11 +35,13 @@ Caches a redeploy does NOT empty, purged only when asked (off by default):
   The purge runs after the new deployment serves, asked first unless --yes. Purged data
   is fetched again from the origin: expect slower responses for a while.
 
-Exit codes: 0 flushed and verified; 1 the redeploy or the purge failed (HTTP error, build
-ERROR or CANCELED, build not READY within --build-timeout: cancelled, or said plainly
-that it will still go live; domains not assigned within --promote-timeout) or the app is
-not healthy; 2 refused before anything changed, or a configuration error; 3 a required
-tool is missing.
+Exit codes:
+  0  flushed and verified
+  1  the redeploy or the purge failed: HTTP error, build ERROR or CANCELED, build not READY
+     within --build-timeout (then cancelled, or said plainly that it will still go live),
+     domains not assigned within --promote-timeout; or the app is not healthy
+  2  refused before anything changed, or a usage or configuration error
+  3  a required tool is missing
 
 $(ow_vercel_redeploy_help)
 

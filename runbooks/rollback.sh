@@ -45,11 +45,14 @@ script prints how to end it:
   --to ID              roll back to (or with --undo: promote) this deployment (dpl_...); it
                        must be READY and not the one serving now
 
-Exit codes: 0 done and verified; 1 the rollback or promotion failed (HTTP error, failed
-alias job, not finished within --promote-timeout) or the app is not healthy afterwards;
-2 nothing to do or refused before anything changed (no earlier rollback candidate, --to
-unknown, not READY or never served production, --undo without a rollback), or a
-configuration error; 3 a required tool is missing.
+Exit codes:
+  0  done and verified
+  1  the rollback or promotion failed (HTTP error, failed alias job, not finished within
+     --promote-timeout), or the app is not healthy afterwards
+  2  nothing to do, or refused before anything changed (no earlier rollback candidate;
+     --to unknown, not READY or never served production; --undo without a rollback), or
+     a usage or configuration error
+  3  a required tool is missing
 
 $(ow_vercel_help)
 

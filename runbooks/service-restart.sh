@@ -39,11 +39,13 @@ Options:
                             cycles after the app recovers
   PROMETHEUS_URL (env)      e.g. http://prometheus:9090; optional
 
-Exit codes: 0 restarted and verified; 1 the redeploy failed (HTTP error, build ERROR or
-CANCELED, build not READY within --build-timeout: cancelled, or said plainly that it will
-still go live; domains not assigned within --promote-timeout), the app is not healthy, or
-the alerts did not clear; 2 refused before anything changed, or a configuration error;
-3 a required tool is missing.
+Exit codes:
+  0  restarted and verified
+  1  the redeploy failed: HTTP error, build ERROR or CANCELED, build not READY
+     within --build-timeout (then cancelled, or said plainly that it will still go live),
+     domains not assigned within --promote-timeout; or the app is not healthy, the alerts did not clear
+  2  refused before anything changed, or a usage or configuration error
+  3  a required tool is missing
 
 $(ow_vercel_redeploy_help)
 

@@ -56,11 +56,6 @@ healthy passes; degraded (HTTP 200, a check warns) passes with a warning naming 
 checks, unless --require-healthy; unhealthy, any non-2xx answer, or a body without a
 status keeps polling and fails at the timeout.
 
-Exit codes:
-  0  done and verified
-  1  the change or its verification failed
-  2  usage or configuration error, or a refusal before anything was changed
-  3  a required tool is missing
 Output: colour only on a terminal, never when NO_COLOR is set. Secrets (tokens,
 database passwords) are never printed, not even under bash -x.
 HELP
@@ -352,6 +347,23 @@ ow_untraced() {
   return "$rc"
 }
 
+# A URL with userinfo or a query may hold a credential, and bash -x prints every value it
+# expands: with such a URL set, tracing is switched off (and said so) rather than leak it.
+# Runs when this file is sourced, before any other library reads the URLs.
+ow_guard_trace() {
+  [[ $- == *x* ]] || return 0
+  { set +x; } 2>/dev/null
+  local name
+  for name in PRODUCTION_URL PROMETHEUS_URL GRAFANA_URL VERCEL_API_URL; do
+    if [[ ${!name:-} =~ ^[^/]*//[^/]*@ || ${!name:-} == *[?#]* ]]; then
+      printf 'WARN %s has userinfo or a query (it may hold a credential): bash -x tracing is off\n' \
+        "$name" >&2
+      return 0
+    fi
+  done
+  set -x
+}
+
 # ---------------------------------------------------------------------------- consent
 # Refuses up front when a production change could be neither confirmed nor allowed.
 ow_require_consent() {
@@ -485,4 +497,5 @@ ow_begin() {
   return 0
 }
 
+ow_guard_trace
 ow_init_colour
