@@ -142,7 +142,7 @@ ow_would() { ow_print "    ${OW_C_OUT_BOLD}[dry-run] would$OW_C_OUT_RESET " "$*"
 # ---------------------------------------------------------------------------- URLs
 # Query parameters whose values are printed; every other value is masked. None of them
 # can carry a secret (names with pass, secret, token, key, auth, cred or sig never can).
-OW_URL_PLAIN_PARAMS=" sslmode pgbouncer connection_limit connect_timeout pool_timeout
+OW_URL_PLAIN_PARAMS=" hostaddr sslmode pgbouncer connection_limit connect_timeout pool_timeout
   application_name target_session_attrs channel_binding gssencmode schema teamId projectId
   projectIdOrName limit target forceNew state since until rollbackInfo rollbackCandidate
   failedOnly "

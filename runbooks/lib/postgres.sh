@@ -8,7 +8,7 @@
 # parameters (pgbouncer, connection_limit, ...) are dropped: libpq rejects them.
 
 # libpq URI parameters we pass on; everything else is Prisma's and is dropped.
-OW_PG_KEEP_PARAMS=" sslmode sslrootcert sslcert sslkey sslcrl channel_binding gssencmode target_session_attrs "
+OW_PG_KEEP_PARAMS=" hostaddr sslmode sslrootcert sslcert sslkey sslcrl channel_binding gssencmode target_session_attrs "
 OW_PG_CONNECT_TIMEOUT=${OPSWATCH_DB_CONNECT_TIMEOUT:-5}
 
 declare -A OW_PG_URL=()     # label -> password-free URL for psql
