@@ -16,6 +16,8 @@ source "$OW_LIB/postgres.sh"
 OW_HEALTH_TIMEOUT=${OPSWATCH_HEALTH_TIMEOUT:-30}
 declare -A PATH_OK=([pooler]=0 [direct]=0)
 declare -A PATH_ERROR=([pooler]="" [direct]="")
+declare -A PATH_CLASS=([pooler]="" [direct]="")
+OW_EXIT_POOLER_DOWN=4
 USAGE_LINE=""
 
 SQL_PING="SELECT 1"
@@ -31,26 +33,41 @@ usage() {
   cat <<HELP
 Usage: $OW_SCRIPT [--dry-run] [options]
 
-Diagnose the database paths of the app and guide a failover:
-  1. connect through the pooler (DATABASE_URL, pgBouncer/Supavisor on port 6543) and
-  2. directly (DIRECT_URL, port 5432), each with psql and a read-only SELECT 1;
-  3. show the connection state: pg_stat_activity by state and max_connections usage;
-  4. when the pooler fails and the direct path works, print the switch to the direct
-     connection step by step (the switch itself is a Vercel setting you change);
+Diagnose the database paths of the app before anyone changes them:
+  1. connect through the pooler (DATABASE_URL, the app's pooled URL) and
+  2. through DIRECT_URL, each with psql and a read-only SELECT 1;
+     each URL is classified first: Supabase direct connection (db.<ref>.supabase.co:5432,
+     IPv6 unless the project has the IPv4 add-on), Supabase dedicated pooler (PgBouncer,
+     db.<ref>.supabase.co:6543), Supavisor session mode (*.pooler.supabase.com:5432) or
+     transaction mode (:6543, user postgres.<ref>), self-hosted pgBouncer, or PostgreSQL;
+     and each failure: max clients reached, tenant or user not found, authentication,
+     TLS, timeout, refused, DNS, network;
+  3. show the server's connection state (pg_stat_activity by state and max_connections
+     usage: the server's view; Supabase gives customers no pgBouncer admin console);
+  4. advise for what was found. It never recommends pointing Vercel at an IPv6-only
+     direct URL without saying so (Vercel functions reach IPv4 only); it names the
+     documented alternatives (IPv4 add-on, dedicated pooler, lower connection limits).
+     Every check runs from this machine, not from Vercel's network;
   5. verify the app's health endpoint.
 Only read-only queries run, each in a READ ONLY transaction; nothing is changed, so
---yes is accepted but never needed. Passwords in the URLs are masked in all output.
+--yes is accepted but never needed. Passwords and query values in the URLs are masked in
+all output (only parameters such as sslmode and pgbouncer are shown).
 
-Exit 0 when a database path works and the app is verified; 1 when both paths fail or the
-app is not healthy (a failing pooler alone is reported, with the steps to switch).
+Exit codes:
+  0  the pooler path works and the app is verified
+  1  both paths fail, or the app is not healthy
+  2  usage or configuration error (a URL missing or malformed)
+  3  a required tool is missing
+  4  the pooler path (DATABASE_URL) fails although the app is verified healthy: alert on
+     it; the advice above says what to do
 
 Options:
 $(ow_common_help)
 
 Environment:
-  DATABASE_URL      the app's pooled URL (port 6543); Prisma parameters such as
-                    pgbouncer=true and connection_limit are dropped for psql
-  DIRECT_URL        the direct URL (port 5432)
+  DATABASE_URL      the app's pooled URL (e.g. Supavisor transaction mode, port 6543); Prisma
+                    parameters such as pgbouncer=true and connection_limit are dropped for psql
+  DIRECT_URL        the app's DIRECT_URL (for migrations; port 5432)
   PRODUCTION_URL    the app's base URL; health is \$PRODUCTION_URL/api/health
   OPSWATCH_DB_CONNECT_TIMEOUT  psql connect timeout in seconds (default $OW_PG_CONNECT_TIMEOUT)
 
@@ -87,26 +104,45 @@ prepare_urls() {
     "DATABASE_URL (port 6543) and DIRECT_URL (port 5432), as in Vercel's Production environment"
 }
 
-# check_path LABEL: SELECT 1 through one path; sets PATH_OK and PATH_ERROR.
+# describe_path LABEL: what the URL points at, and where its host resolves from here.
+describe_path() {
+  local label=$1 kind=${OW_PG_KIND[$1]} families
+  ow_info "$label: $(ow_pg_kind_text "$kind") at $(ow_pg_endpoint "$label"), user ${OW_PG_USER[$label]:-(none)}"
+  if [[ $kind == supavisor-* && ${OW_PG_USER[$label]} != *.* ]]; then
+    ow_warn "$label: Supavisor needs the user postgres.<project-ref>, not '${OW_PG_USER[$label]}'" \
+      "(else: 'Tenant or user not found')"
+  fi
+  ((OW_DRY_RUN)) && return 0
+  families=$(ow_pg_ip_families "${OW_PG_HOST[$label]}")
+  ow_info "$label: ${OW_PG_HOST[$label]} resolves here to: $families"
+  if [[ $families == "IPv6 only" ]]; then
+    ow_warn "$label: ${OW_PG_HOST[$label]} has no IPv4 address: Vercel functions cannot reach it" \
+      "(Supabase: enable the IPv4 add-on, or use the pooler)"
+  fi
+}
+
+# check_path LABEL: SELECT 1 through one path; sets PATH_OK, PATH_ERROR and PATH_CLASS.
 check_path() {
   local label=$1 start elapsed err
+  [[ -n ${OW_PG_KIND[$label]:-} ]] && describe_path "$label"
   ow_pg_show "$label" "$SQL_PING"
   ((OW_DRY_RUN)) && return 0
   if [[ -n ${OW_PG_DROPPED[$label]} ]]; then
-    ow_info "(dropped for psql, Prisma-only: ${OW_PG_DROPPED[$label]})"
+    ow_info "(dropped for psql: ${OW_PG_DROPPED[$label]})"
   fi
   ow_now_us start
   if ow_pg_query "$label" "$SQL_PING" >/dev/null; then
     ow_now_us elapsed
     elapsed=$(((elapsed - start) / 1000))
     PATH_OK[$label]=1
-    ow_ok "$label ($(ow_pg_endpoint "$label")) answers in ${elapsed} ms"
+    ow_ok "$label ($(ow_pg_endpoint "$label")) answers in ${elapsed} ms (measured from this machine)"
   else
     err=$(head -n 2 "$OW_TMP/psql.err" | tr -s '\n\t ' ' ')
     PATH_ERROR[$label]=${err:-psql failed}
-    ow_error "$label ($(ow_pg_endpoint "$label")) fails: ${PATH_ERROR[$label]}"
+    PATH_CLASS[$label]=$(ow_pg_failure_class "${PATH_ERROR[$label]}")
+    ow_error "$label ($(ow_pg_endpoint "$label")) fails [${PATH_CLASS[$label]}]: ${PATH_ERROR[$label]}"
   fi
-  ow_audit "check=$label result=$([[ ${PATH_OK[$label]} == 1 ]] && echo ok || echo failed)"
+  ow_audit "check=$label kind=${OW_PG_KIND[$label]:-unknown} result=$([[ ${PATH_OK[$label]} == 1 ]] && echo ok || echo "failed class=${PATH_CLASS[$label]}")"
 }
 
 # Shows pg_stat_activity by state and the max_connections usage through a working path.
@@ -144,60 +180,141 @@ show_connection_state() {
   fi
 }
 
-guide_switch_to_direct() {
-  cat <<GUIDE
-    The pooler fails but the direct connection works. To move the app to the direct path:
-      1. Confirm the pooler is down, not just slow: Supabase dashboard > Project Settings >
-         Database > Connection pooling, and the Supabase status page. A pooler restart
-         may pass in minutes; re-run this script before switching.
-      2. Check the headroom: ${USAGE_LINE:-max_connections usage unknown}. Without the
-         pooler every function instance holds its own connection, so cap each at one.
-      3. In Vercel > Project > Settings > Environment Variables > Production, set
-         DATABASE_URL to the direct URL with connection_limit=1 and without pgbouncer=true:
-           ${OW_PG_SHOWN[direct]}  (+ connection_limit=1)
-         (the password is the one in DIRECT_URL; it is masked here). With the CLI:
-           vercel env rm DATABASE_URL production && vercel env add DATABASE_URL production
-      4. Redeploy so the new value takes effect:
-           runbooks/service-restart.sh --dry-run   then   runbooks/service-restart.sh --yes
-      5. Verify: re-run runbooks/db-failover.sh; the app's database check must pass and
-         AppHealthProbeFailing must clear.
-      6. When the pooler is back, restore the pooled DATABASE_URL and redeploy again: the
-         direct path has far fewer connections to share.
-GUIDE
+# explain_failure LABEL: what the failure class means, for the path that failed.
+explain_failure() {
+  local label=$1
+  case ${PATH_CLASS[$label]} in
+    max-clients)
+      cat <<TEXT
+    $label: the pooler answers but is full. Supavisor says "Max client connections reached"
+    beyond the client limit of the project's compute size (transaction mode) or beyond the
+    Pool Size per user and database (session mode); pgBouncer says "no more connections
+    allowed (max_client_conn)". Failing over adds connections instead of removing them:
+      - lower the app's connections per function instance (Prisma connection_limit=1);
+      - end idle sessions and sessions idle in transaction (see step 3);
+      - raise the Pool Size or the compute size (Supabase > Database settings / Add-ons).
+TEXT
+      ;;
+    tenant-not-found)
+      cat <<TEXT
+    $label: Supavisor does not know this project or user ("Tenant or user not found"): the
+    user must be postgres.<project-ref> and the host the pooler of the project's region;
+    copy both from Supabase > Connect. A configuration error, not an outage: do not fail over.
+TEXT
+      ;;
+    auth)
+      cat <<TEXT
+    $label: the user or password is rejected: rotated credentials? Update the URL in Vercel
+    from Supabase > Connect (Database password). Another path with the same password fails alike.
+TEXT
+      ;;
+    tls)
+      cat <<TEXT
+    $label: TLS failed: Supabase needs sslmode=require (and sslrootcert for verify-full);
+    check the certificate settings before anything else.
+TEXT
+      ;;
+    dns | network)
+      cat <<TEXT
+    $label: this machine cannot resolve or reach the host. For db.<ref>.supabase.co that
+    is expected on an IPv4-only network: the direct connection is IPv6 unless the project
+    has the IPv4 add-on. It says nothing about whether Vercel can reach it.
+TEXT
+      ;;
+    timeout | refused)
+      cat <<TEXT
+    $label: no connection (${PATH_CLASS[$label]}): the pooler or the database is down, paused or
+    unreachable. Supabase dashboard and status page: paused, restarting, out of disk?
+TEXT
+      ;;
+  esac
 }
 
-guide_both_down() {
-  cat <<GUIDE
-    Neither the pooler nor the direct connection answers: switching paths will not help.
-      1. Supabase dashboard and status page: is the project paused, restarting, out of
-         disk, or in maintenance?
-      2. Read the errors above: "password authentication failed" means rotated
-         credentials; "timeout" or "could not translate host name" a network or DNS
-         problem; "too many connections" exhausted max_connections (end idle sessions from
-         the Supabase SQL editor).
-      3. Escalate to the database owner; the app stays down until the database answers.
-GUIDE
+# explain_direct_option: may the app use DIRECT_URL instead of the pooler? Depends on
+# what DIRECT_URL is.
+explain_direct_option() {
+  case ${OW_PG_KIND[direct]:-postgres} in
+    supabase-direct)
+      cat <<TEXT
+    DIRECT_URL is Supabase's direct connection (${OW_PG_HOST[direct]}). It resolves to IPv6
+    unless the project has the IPv4 add-on, and Vercel functions reach IPv4 only: that it
+    answers from this machine does NOT mean Vercel can use it. Do not point Vercel's
+    DATABASE_URL at it unless the IPv4 add-on is on (Project Settings > Add-ons); then only
+    with connection_limit=1 and without pgbouncer=true, because every function instance
+    holds its own connection (${USAGE_LINE:-max_connections usage unknown}).
+TEXT
+      ;;
+    supavisor-session)
+      cat <<TEXT
+    DIRECT_URL is Supavisor session mode (port 5432) on the same pooler cluster as the
+    transaction mode on 6543: switching to it is not a failover. When the pooler fails,
+    session mode usually fails with it, and it is capped at the Pool Size per user and
+    database (one pooled connection per client). Use it only as a stopgap, with
+    connection_limit=1, when transaction mode alone is broken.
+TEXT
+      ;;
+    supabase-dedicated | supavisor-transaction | pgbouncer)
+      cat <<TEXT
+    DIRECT_URL is another pooler ($(ow_pg_kind_text "${OW_PG_KIND[direct]}")): switching DATABASE_URL to it
+    moves the app to that pooler; keep pgbouncer=true and connection_limit as they are.
+TEXT
+      ;;
+    *)
+      cat <<TEXT
+    DIRECT_URL is a plain PostgreSQL connection: the app can use it while the pooler is
+    down, if Vercel can reach its host (IPv4) and there is headroom
+    (${USAGE_LINE:-max_connections usage unknown}): set DATABASE_URL in Vercel > Project >
+    Settings > Environment Variables > Production to it with connection_limit=1 and without
+    pgbouncer=true (the password is the one in DIRECT_URL; it is masked here):
+      ${OW_PG_SHOWN[direct]}  (+ connection_limit=1)
+    then redeploy: runbooks/service-restart.sh --dry-run, then --yes. Restore the pooled
+    URL (and redeploy) once the pooler is back.
+TEXT
+      ;;
+  esac
+}
+
+alternatives() {
+  cat <<TEXT
+    Documented ways to a working path for Vercel (Supabase "Connect to your database"):
+      - Supavisor transaction mode (port 6543, user postgres.<ref>) for serverless functions;
+      - the dedicated pooler (PgBouncer next to the database, paid plans);
+      - the IPv4 add-on, which gives the direct connection an IPv4 address;
+      - fewer connections: Prisma connection_limit=1 per function, a larger Pool Size or
+        compute size.
+    Checks here run from $(hostname 2>/dev/null || echo this machine), not from Vercel's network.
+TEXT
 }
 
 # Prints the verdict and the guidance for what the two checks found.
 advise() {
   if ((OW_DRY_RUN)); then
-    ow_would "print the next steps for what the checks find (e.g. how to switch to the direct URL)"
+    ow_would "classify the failures and print the next steps (never an IPv6-only direct URL for Vercel without saying so)"
     return 0
   fi
   case "${PATH_OK[pooler]}${PATH_OK[direct]}" in
     11) ow_ok "both paths work: no failover needed. If the app still reports a database" \
       "failure, compare its DATABASE_URL in Vercel with the one checked here" ;;
-    10) ow_warn "the pooler works but the direct path fails: the app is not affected;" \
-      "migrations (which use DIRECT_URL) would fail" ;;
+    10) ow_warn "the pooler works but DIRECT_URL fails: the app is not affected;" \
+      "migrations (which use DIRECT_URL) would fail"
+      explain_failure direct ;;
     01)
-      ow_warn "the pooler fails and the direct path works: failover to the direct connection"
-      guide_switch_to_direct
-      ow_audit "advice=switch-to-direct"
+      ow_warn "the pooler fails and DIRECT_URL works (from this machine)"
+      explain_failure pooler
+      case ${PATH_CLASS[pooler]} in
+        max-clients | tenant-not-found | auth | tls) ow_info "not a case for a failover: fix the cause above" ;;
+        *)
+          explain_direct_option
+          alternatives
+          ;;
+      esac
+      ow_audit "advice=pooler-down class=${PATH_CLASS[pooler]} direct=${OW_PG_KIND[direct]}"
       ;;
     *)
-      ow_error "both database paths fail"
-      guide_both_down
+      ow_error "both database paths fail: switching paths will not help"
+      explain_failure pooler
+      [[ ${PATH_CLASS[direct]} == "${PATH_CLASS[pooler]}" ]] || explain_failure direct
+      alternatives
       ow_audit "advice=database-down"
       ;;
   esac
@@ -223,7 +340,11 @@ main() {
 
   ow_step "5. Verify the app's health"
   if ((!OW_DRY_RUN)) && [[ ${PATH_OK[pooler]}${PATH_OK[direct]} == 00 ]]; then
-    ow_health_check_once "$(ow_health_url)" || true
+    if ow_health_check_once "$(ow_health_url)"; then
+      ow_error "both paths fail from this machine, but the app reports $OW_HEALTH_STATE (its own" \
+        "database check passes from Vercel): look at this machine's network too; exit $OW_EXIT_POOLER_DOWN"
+      exit "$OW_EXIT_POOLER_DOWN"
+    fi
     ow_error "the database is unreachable on both paths (app health: $OW_HEALTH_STATE)"
     exit "$OW_EXIT_FAILED"
   fi
@@ -236,7 +357,9 @@ main() {
   elif [[ ${PATH_OK[pooler]} == 1 ]]; then
     ow_ok "database reachable through the pooler and the app is verified"
   else
-    ow_ok "the app is verified, but the pooler still fails: keep following the steps above"
+    ow_error "the app is verified, but the pooler (DATABASE_URL) fails [${PATH_CLASS[pooler]}]: exit" \
+      "$OW_EXIT_POOLER_DOWN; follow the steps above"
+    exit "$OW_EXIT_POOLER_DOWN"
   fi
 }
 

@@ -9,6 +9,8 @@ OW_LIB="$(cd -- "${BASH_SOURCE[0]%/*}" && pwd)/lib"
 source "$OW_LIB/common.sh"
 # shellcheck source=lib/health.sh
 source "$OW_LIB/health.sh"
+# shellcheck source=lib/grafana.sh
+source "$OW_LIB/grafana.sh"
 # shellcheck source=lib/vercel.sh
 source "$OW_LIB/vercel.sh"
 
@@ -36,6 +38,17 @@ Options:
                             env OPSWATCH_ALERTS_TIMEOUT); rules need a few evaluation
                             cycles after the app recovers
   PROMETHEUS_URL (env)      e.g. http://prometheus:9090; optional
+
+Exit codes:
+  0  restarted and verified
+  1  the redeploy failed: HTTP error, build ERROR or CANCELED, build not READY
+     within --build-timeout (then cancelled, or said plainly that it will still go live),
+     domains not assigned within --promote-timeout; or the app is not healthy, the alerts did not clear
+  2  refused before anything changed, or a usage or configuration error
+  3  a required tool is missing
+
+$(ow_vercel_redeploy_help)
+
 $(ow_vercel_help)
 
 $(ow_common_help)
@@ -58,7 +71,7 @@ parse_args() {
         ow_check_seconds --alerts-timeout "$OW_VALUE"
         ALERTS_TIMEOUT=$OW_VALUE
         ;;
-      *) ow_vercel_parse_flag "$@" || ow_parse_common_flag "$@" ;;
+      *) ow_vercel_parse_redeploy_flag "$@" || ow_parse_common_flag "$@" ;;
     esac
     shift "$OW_SHIFT"
   done
@@ -68,16 +81,15 @@ check_settings() {
   ow_check_seconds OPSWATCH_ALERTS_TIMEOUT "$ALERTS_TIMEOUT"
   [[ $ALERTS =~ ^[A-Za-z_:][A-Za-z0-9_:]*(,[A-Za-z_:][A-Za-z0-9_:]*)*$ ]] ||
     ow_usage_error "--alerts must be a comma-separated list of alert names, got '$ALERTS'"
-  if ow_is_set PROMETHEUS_URL && [[ ! $PROMETHEUS_URL =~ ^https?://[^[:space:]]+$ ]]; then
-    ow_usage_error "PROMETHEUS_URL must be an http(s) URL, got '$PROMETHEUS_URL'"
+  if ow_is_set PROMETHEUS_URL; then
+    ow_check_http_url PROMETHEUS_URL "$PROMETHEUS_URL"
   fi
 }
 
 # Poll check: 0 when none of ALERTS is firing or pending, 1 otherwise. Reports changes.
 alerts_clear_once() {
   local body="$OW_TMP/alerts.json" code active
-  code=$(curl --silent --show-error --max-time "$OW_HTTP_TIMEOUT" --output "$body" \
-    --write-out '%{http_code}' -- "$1" 2>"$OW_TMP/alerts.err") || code=000
+  code=$(ow_http_get "$1" "$body" "$OW_TMP/alerts.err")
   if [[ $code != 200 ]]; then
     active="Prometheus answered HTTP $code"
   elif ! active=$(jq -r --arg names "$ALERTS" '
@@ -101,8 +113,9 @@ verify_alerts_cleared() {
     ow_audit "verify=alerts result=skipped"
     return 0
   fi
-  local url="${PROMETHEUS_URL%/}/api/v1/alerts" rc=0
-  ow_show_cmd curl --silent --max-time "$OW_HTTP_TIMEOUT" "$url"
+  local url="${PROMETHEUS_URL%/}/api/v1/alerts" shown rc=0
+  ow_mask_url shown "$url"
+  ow_show_cmd curl --silent --max-time "$OW_HTTP_TIMEOUT" "$shown"
   if ((OW_DRY_RUN)); then
     ow_would "poll it every ${OW_INTERVAL}s for up to ${ALERTS_TIMEOUT}s until none of $ALERTS is firing or pending"
     return 0
@@ -123,12 +136,13 @@ main() {
   check_settings
   ow_vercel_require_config
   ow_health_require_config
+  ow_grafana_require_config
   if ((OW_VERCEL_READ)); then
     ow_require_tools curl jq
   fi
   ow_require_consent
 
-  ow_vercel_redeploy_current "restarts every function instance"
+  ow_vercel_redeploy_current "restarts every function instance" redeploy
 
   ow_step "4. Verify the app's health"
   if ! ow_verify_health; then

@@ -13,8 +13,7 @@ OW_HEALTH_SEEN=""
 # Fails with exit 2 unless PRODUCTION_URL is set (or we only print, in dry-run).
 ow_health_require_config() {
   if ow_is_set PRODUCTION_URL; then
-    [[ $PRODUCTION_URL =~ ^https?://[^[:space:]]+$ ]] ||
-      ow_die "$OW_EXIT_USAGE" "PRODUCTION_URL must be an http(s) URL, got '$PRODUCTION_URL'"
+    ow_check_http_url PRODUCTION_URL "$PRODUCTION_URL"
     return 0
   fi
   ((OW_DRY_RUN)) && return 0
@@ -34,8 +33,7 @@ ow_health_url() {
 ow_health_probe() {
   local url=$1 body="$OW_TMP/health.json" err="$OW_TMP/health.err" code status checks
   : >"$body"
-  code=$(curl --silent --show-error --max-time "$OW_HTTP_TIMEOUT" --output "$body" \
-    --write-out '%{http_code}' -- "$url" 2>"$err") || code=000
+  code=$(ow_http_get "$url" "$body" "$err")
   if [[ $code == 000 ]]; then
     OW_HEALTH_STATE=unreachable
     OW_HEALTH_DETAIL=$(tail -n 1 "$err" 2>/dev/null)
@@ -77,9 +75,11 @@ ow_health_check_once() {
 # ow_verify_health: poll the health endpoint until it is up or --timeout passes.
 # Returns 0 when verified, 1 otherwise (the caller exits 1).
 ow_verify_health() {
-  local url rc=0
+  local url shown rc=0
   url=$(ow_health_url)
-  ow_show_cmd curl --silent --max-time "$OW_HTTP_TIMEOUT" "$url"
+  ow_mask_url shown "$url"
+  [[ $url == \$* ]] && shown=$url
+  ow_show_cmd curl --silent --max-time "$OW_HTTP_TIMEOUT" "$shown"
   if ((OW_DRY_RUN)); then
     ow_would "poll it every ${OW_INTERVAL}s for up to ${OW_HEALTH_TIMEOUT}s until \"status\" is healthy"
     return 0

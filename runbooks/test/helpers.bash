@@ -7,15 +7,19 @@ RUNBOOKS="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
 # Distinctive secret values: no output, trace or file may ever contain them.
 TOKEN="vtok_opswatchTEST_s3cr3t_7f3a9c"
 PASSWORD="pgpw_opswatchTEST_s3cr3t_19bd"
+GRAFANA_SECRET="glsa_opswatchTEST_s3cr3t_55e1"
 
 # A clean environment. Waits that should succeed get generous timeouts (they end as soon as
 # the condition holds, so this costs nothing on a quiet machine and keeps a busy one green);
 # the tests of a timeout set a short one themselves.
 base_env() {
   unset VERCEL_TOKEN VERCEL_PROJECT_ID VERCEL_TEAM_ID VERCEL_API_URL PRODUCTION_URL PROMETHEUS_URL \
-    DATABASE_URL DIRECT_URL OPSWATCH_AUDIT_LOG OPSWATCH_REQUIRE_HEALTHY OPSWATCH_RECOVERY_ALERTS NO_COLOR
+    DATABASE_URL DIRECT_URL OPSWATCH_AUDIT_LOG OPSWATCH_REQUIRE_HEALTHY OPSWATCH_RECOVERY_ALERTS NO_COLOR \
+    GRAFANA_URL GRAFANA_TOKEN
   export OPSWATCH_HEALTH_TIMEOUT=15 OPSWATCH_BUILD_TIMEOUT=15 OPSWATCH_ALERTS_TIMEOUT=15
+  export OPSWATCH_PROMOTE_TIMEOUT=15 OPSWATCH_CREATE_LOOKUP_TIMEOUT=15
   export OPSWATCH_POLL_INTERVAL=0.05 OPSWATCH_HTTP_TIMEOUT=5 OPSWATCH_DB_CONNECT_TIMEOUT=5
+  export OPSWATCH_RETRY_BASE=0.05
   export SHORT=0.5 # the timeout of the tests that expect one
 }
 
@@ -27,7 +31,7 @@ fake_start() {
   # The interpreter itself, not a version-manager shim that costs a few hundred ms a start.
   [[ -n ${FAKE_PYTHON:-} ]] || FAKE_PYTHON=$(python3 -c 'import sys; print(sys.executable)')
   "$FAKE_PYTHON" "$BATS_TEST_DIRNAME/fake_vercel.py" --port-file "$FAKE_DIR/port" \
-    --log "$FAKE_DIR/requests.jsonl" --token "$TOKEN" 3>&- &
+    --log "$FAKE_DIR/requests.jsonl" --token "$TOKEN" --grafana-token "$GRAFANA_SECRET" 3>&- &
   export FAKE_PID=$!
   local tries=0
   until [[ -s $FAKE_DIR/port ]]; do
@@ -63,11 +67,22 @@ requests() {
   jq -s "[.[] | select(${1:-true})] | length" "$FAKE_DIR/requests.jsonl"
 }
 
-mutating_requests() { requests '.method != "GET" and .method != "HEAD"'; }
+mutating_requests() { requests '.method != "GET" and .method != "HEAD" and .path != "/api/annotations"'; }
+
+# grafana_on: point the runbooks' annotations at the fake Grafana.
+grafana_on() {
+  export GRAFANA_URL="$FAKE_URL" GRAFANA_TOKEN="$GRAFANA_SECRET"
+}
+
+# annotations: the annotation requests, as a JSON array.
+annotations() {
+  jq -sc '[.[] | select(.path == "/api/annotations")]' "$FAKE_DIR/requests.jsonl"
+}
 
 # The one mutating request, as JSON, for assertions on path, query and body.
 the_mutation() {
-  jq -sc '[.[] | select(.method != "GET" and .method != "HEAD")] | .[0]' "$FAKE_DIR/requests.jsonl"
+  jq -sc '[.[] | select(.method != "GET" and .method != "HEAD" and .path != "/api/annotations")] | .[0]' \
+    "$FAKE_DIR/requests.jsonl"
 }
 
 # run_runbook SCRIPT [ARG...]: run a runbook with stdin closed (not a terminal).
@@ -80,12 +95,12 @@ run_runbook() {
 # Fails when $output or any FILE contains the token or the database password.
 assert_no_secrets() {
   local file
-  if [[ $output == *"$TOKEN"* || $output == *"$PASSWORD"* ]]; then
+  if [[ $output == *"$TOKEN"* || $output == *"$PASSWORD"* || $output == *"$GRAFANA_SECRET"* ]]; then
     echo "a secret appears in the output" >&2
     return 1
   fi
   for file in "$@"; do
-    if grep -qF -e "$TOKEN" -e "$PASSWORD" "$file"; then
+    if grep -qF -e "$TOKEN" -e "$PASSWORD" -e "$GRAFANA_SECRET" "$file"; then
       echo "a secret appears in $file" >&2
       return 1
     fi

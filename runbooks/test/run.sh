@@ -9,8 +9,9 @@
 #
 # PostgreSQL: uses OPSWATCH_TEST_DATABASE_URL when set, otherwise starts a throwaway
 # cluster with scripts/pg-throwaway.sh and stops it at the end. Needs bash, bats,
-# ShellCheck, jq, curl, psql and python3; when CI is set and we are root, missing Debian
-# packages are installed with apt-get.
+# ShellCheck, jq, curl, psql, pgbouncer (db-failover.bats runs a real one in transaction
+# mode) and python3; when CI is set and we are root, missing Debian packages are installed
+# with apt-get.
 set -euo pipefail
 
 ROOT="$(cd -- "${BASH_SOURCE[0]%/*}/../.." && pwd)"
@@ -24,8 +25,8 @@ log() { printf '%s\n' "$*"; }
 # Installs what is missing in CI (as root, Debian); elsewhere says what to install.
 ensure_tools() {
   local tool missing=() packages=()
-  for tool in bats shellcheck jq curl psql python3; do
-    command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+  for tool in bats shellcheck jq curl psql python3 pgbouncer; do
+    command -v "$tool" >/dev/null 2>&1 || [[ -x /usr/sbin/$tool ]] || missing+=("$tool")
   done
   ((${#missing[@]} == 0)) && return 0
   for tool in "${missing[@]}"; do

@@ -68,11 +68,79 @@ setup() {
   [ "$(requests '.path == "/api/v1/alerts"')" = 0 ]
 }
 
-@test "service-restart: a deployment that never becomes READY times out with exit 1" {
+@test "service-restart: a build that never finishes is cancelled (it would go live later), exit 1" {
   fake_control '{"build": "stay"}'
+  grafana_on
   run_runbook service-restart.sh --build-timeout="$SHORT" --yes
   assert_status 1
-  assert_output_has "not READY after ${SHORT}s"
+  assert_output_has "not READY after ${SHORT}s" "Left alone, Vercel finishes the build and it then takes over production" \
+    "cancelled dpl_new1: it will not go live; production still serves dpl_current"
+  [ "$(requests '.method == "PATCH" and .path == "/v12/deployments/dpl_new1/cancel"')" = 1 ]
+  [ "$(curl -s "$FAKE_URL/v13/deployments/dpl_new1" -H "Authorization: Bearer $TOKEN" | jq -r .readyState)" = CANCELED ]
+  [ "$(annotations | jq length)" = 0 ] # production did not change
+  [ "$(requests '.path == "/api/health"')" = 0 ]
+}
+
+@test "service-restart: --no-cancel leaves the build running and says plainly that it will still go live" {
+  fake_control '{"build": "stay"}'
+  run_runbook service-restart.sh --build-timeout="$SHORT" --yes --no-cancel
+  assert_status 1
+  assert_output_has "dpl_new1 was NOT cancelled: it WILL STILL GO LIVE when its build finishes"
+  [ "$(requests '.method == "PATCH"')" = 0 ]
+}
+
+@test "service-restart: a re-run waits for the redeploy an earlier run left building, never a second one" {
+  fake_control '{"build": "stay"}'
+  run_runbook service-restart.sh --build-timeout="$SHORT" --yes --no-cancel
+  assert_status 1
+  fake_control '{"progress": {"dpl_new1": ["BUILDING", "READY"]}}'
+  run_runbook service-restart.sh --yes
+  assert_status 0
+  assert_output_has "a redeploy of dpl_current started by an earlier run is still BUILDING: dpl_new1" \
+    "Waiting for it instead of creating a second deployment" "restarted: dpl_new1"
+  [ "$(requests '.method == "POST" and .path == "/v13/deployments"')" = 1 ]
+}
+
+@test "service-restart: a create POST answered after the HTTP timeout is looked up, not repeated" {
+  fake_control '{"create_delay": 2}'
+  OPSWATCH_HTTP_TIMEOUT=0.5 run_runbook service-restart.sh --yes
+  assert_status 0
+  assert_output_has "the redeploy request got HTTP 000 (no answer within 0.5s): looking up whether Vercel created it" \
+    "found it: Vercel created dpl_new1 (the answer came too late)" "restarted: dpl_new1"
+  [ "$(requests '.method == "POST" and .path == "/v13/deployments"')" = 1 ]
+  [ "$(the_mutation | jq -r '.body.meta.opswatchRun | startswith("ow-")')" = true ]
+}
+
+@test "service-restart: a lost create request is reported only after the look-up found nothing" {
+  fake_control '{"create_drop": true, "create_delay": 1}'
+  OPSWATCH_HTTP_TIMEOUT=0.5 OPSWATCH_CREATE_LOOKUP_TIMEOUT=1 run_runbook service-restart.sh --yes
+  assert_status 1
+  assert_output_has "Vercel has not created a deployment for this request (looked for 1s)" \
+    "a re-run of this script waits for it instead of creating a second one"
+  [ "$(requests '.method == "POST" and .path == "/v13/deployments"')" = 1 ]
+  [ "$(requests '.path == "/v6/deployments"')" -ge 2 ]
+}
+
+@test "service-restart: an aliasError on the new deployment fails at once" {
+  fake_control '{"alias_error": "The domain app.example.com could not be assigned"}'
+  SECONDS=0
+  run_runbook service-restart.sh --yes --promote-timeout 30
+  assert_status 1
+  ((SECONDS < 20))
+  assert_output_has "dpl_new1 is READY but Vercel could not assign the production domains" \
+    "could not be assigned" "production still serves dpl_current"
+}
+
+@test "service-restart: annotates the redeploy in Grafana (what, who, from which to which)" {
+  grafana_on
+  run_runbook service-restart.sh --yes
+  assert_status 0
+  [ "$(annotations | jq length)" = 1 ]
+  run annotations
+  [ "$(jq -c '.[0].body.tags' <<<"$output")" = '["deploy","opswatch","redeploy"]' ]
+  [[ $(jq -r '.[0].body.text' <<<"$output") == "redeploy of opswatch-app by "*"(service-restart.sh): production dpl_current -> dpl_new1" ]]
+  [ "$(jq -r '.[0].auth' <<<"$output")" = ok ]
+  [[ $(jq -r '.[0].body.time' <<<"$output") =~ ^1[0-9]{12}$ ]]
 }
 
 @test "service-restart: dry-run sends no mutating request and does not wait" {
@@ -83,8 +151,10 @@ setup() {
   [ "$(requests '.path == "/api/v1/alerts" or .path == "/api/health"')" = 0 ]
 }
 
-@test "service-restart: the token appears nowhere, not even under bash -x" {
+@test "service-restart: the tokens appear nowhere, not even under bash -x" {
+  grafana_on
   run bash -x "$RUNBOOKS/service-restart.sh" --yes </dev/null
   assert_status 0
+  [ "$(annotations | jq length)" = 1 ]
   assert_no_secrets
 }
