@@ -8,7 +8,7 @@ set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ALL_SUITES=(exporter contract alerting runbooks grafana stack e2e)
-APT_PACKAGES=(parallel pgbouncer postgresql-15 postgresql-client-15 prometheus prometheus-alertmanager shellcheck bats jq curl python3 maven openjdk-17-jdk-headless docker-compose python3-pytest python3-yaml)
+APT_PACKAGES=(parallel pgbouncer postgresql-15 postgresql-client-15 prometheus prometheus-alertmanager shellcheck bats jq curl python3 maven openjdk-17-jdk-headless docker-compose python3-pytest python3-yaml python3-prometheus-client)
 
 # Python tests use Debian's python3 with python3-pytest and python3-yaml (PyPI is not reachable), even
 # where another python3 (pyenv, a virtualenv) comes first on PATH.
@@ -64,7 +64,7 @@ cleanup() {
 }
 
 suite_exporter() { (cd "$REPO" && mvn -B -ntp verify); }
-suite_contract() { python3 "$REPO/scripts/check-metric-contract.py"; }
+suite_contract() { run_pytest contract scripts/tests/test_metric_contract.py; }
 suite_alerting() { "$REPO/prometheus/test.sh" && "$REPO/alertmanager/test.sh"; }
 suite_runbooks() { "$REPO/runbooks/test/run.sh"; }
 suite_grafana() { "$REPO/grafana/test/run.sh"; }
