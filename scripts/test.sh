@@ -69,7 +69,7 @@ suite_alerting() { "$REPO/prometheus/test.sh" && "$REPO/alertmanager/test.sh"; }
 suite_runbooks() { "$REPO/runbooks/test/run.sh"; }
 suite_grafana() { "$REPO/grafana/test/run.sh"; }
 suite_stack() { "$REPO/scripts/check-compose.sh"; }
-suite_e2e() { "$REPO/e2e/run.sh"; }
+suite_e2e() { run_pytest e2e e2e; }
 
 main() {
   local suites=("$@")

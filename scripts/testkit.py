@@ -264,10 +264,11 @@ def exporter_jar():
     return jar
 
 
-def with_credentials(url, user, password):
-    """The same database URL with another user and password (for the read-only role)."""
+def with_credentials(url, user, password=None):
+    """The same database URL with another user (and password, if given): for the read-only role."""
     parts = urllib.parse.urlsplit(url)
-    netloc = f"{urllib.parse.quote(user)}:{urllib.parse.quote(password)}@{parts.hostname}:{parts.port}"
+    userinfo = urllib.parse.quote(user) + (":" + urllib.parse.quote(password, safe="") if password else "")
+    netloc = f"{userinfo}@{parts.hostname}:{parts.port}"
     return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
 
 
