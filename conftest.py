@@ -91,7 +91,7 @@ def module_webhook_sink():
 
 @pytest.fixture
 def processes(work):
-    """Starts processes (`processes.start(name, args, env=None)`) and stops each by its PID afterwards;
+    """Starts processes (`processes.start(name, args, env=None, cwd=None)`) and stops each by its PID afterwards;
     on failure the test's report shows the tail of each log."""
     with testkit.Processes(work) as started:
         yield started

@@ -143,13 +143,14 @@ class HealthStub(_Server):
 
 
 class Process:
-    """A child process with its output in WORK/NAME.log; stop() terminates it by PID (then kills)."""
+    """A child process with its output in WORK/NAME.log, run in CWD (default WORK); stop() terminates it by
+    PID (then kills)."""
 
-    def __init__(self, name, args, work, env=None):
+    def __init__(self, name, args, work, env=None, cwd=None):
         self.name = name
         self.log_path = pathlib.Path(work) / f"{name}.log"
         self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env=env, cwd=work)
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env=env, cwd=cwd or work)
         self.pid = self.proc.pid
 
     def alive(self):
@@ -182,8 +183,8 @@ class Processes:
         self.work = pathlib.Path(work)
         self.started = []
 
-    def start(self, name, args, env=None):
-        process = Process(name, args, self.work, env)
+    def start(self, name, args, env=None, cwd=None):
+        process = Process(name, args, self.work, env, cwd)
         self.started.append(process)
         return process
 
@@ -281,14 +282,18 @@ def start_exporter(processes, database_url, name="exporter", **env):
                        OPSWATCH_HTTP_PORT=str(port), **env)
     process = processes.start(name, [str(REPO / "exporter/bin/opswatch-exporter")], environment)
     base = f"http://127.0.0.1:{port}"
-    wait_for(f"{name} ready on {base}", lambda: _ready(process, base), 90)
+    wait_ready(process, base, 90)
     return process, base
 
 
-def _ready(process, base):
-    if not process.alive():
-        raise AssertionError(f"{process.name} exited with {process.proc.returncode}:\n{process.tail()}")
-    return http_get(base + "/-/ready", timeout=2)[0] == 200
+def wait_ready(process, base, timeout):
+    """Waits until BASE/-/ready answers 200; fails at once, with its log, if the process exits."""
+    def ready():
+        if not process.alive():
+            raise AssertionError(f"{process.name} exited with {process.proc.returncode}:\n{process.tail()}")
+        return http_get(base + "/-/ready", timeout=2)[0] == 200
+
+    wait_for(f"{process.name} ready on {base}", ready, timeout)
 
 
 OPENMETRICS = "application/openmetrics-text; version=1.0.0; charset=utf-8"
@@ -315,7 +320,7 @@ def start_prometheus(processes, config, name="prometheus", extra_args=()):
                                      f"--storage.tsdb.path={processes.work / (name + '-data')}",
                                      f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn", *extra_args])
     base = f"http://127.0.0.1:{port}"
-    wait_for(f"{name} ready", lambda: _ready(process, base), 60)
+    wait_ready(process, base, 60)
     return base
 
 
@@ -328,7 +333,7 @@ def start_alertmanager(processes, config, name="alertmanager"):
                                      f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address=",
                                      "--log.level=warn"])
     base = f"http://127.0.0.1:{port}"
-    wait_for(f"{name} ready", lambda: _ready(process, base), 60)
+    wait_ready(process, base, 60)
     return base
 
 
