@@ -82,12 +82,18 @@ suite_stack() { "$REPO/scripts/check-compose.sh"; }
 suite_e2e() { run_pytest e2e e2e; }
 
 main() {
-  local suites=("$@")
+  local suites=("$@") suite
   ((${#suites[@]})) || suites=("${ALL_SUITES[@]}")
+  for suite in "${suites[@]}"; do
+    if ! declare -F "suite_$suite" >/dev/null; then
+      echo "scripts/test.sh: unknown suite '$suite' (suites: ${ALL_SUITES[*]})" >&2
+      exit 2
+    fi
+  done
   install_prerequisites
   trap cleanup EXIT
   start_database
-  local passed=0 failed=0 failures=() suite started
+  local passed=0 failed=0 failures=() started
   for suite in "${suites[@]}"; do
     log "suite: $suite"
     started=$SECONDS
