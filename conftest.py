@@ -1,9 +1,9 @@
 """Fixtures shared by every pytest suite of the repository (scripts/test.sh runs them with Debian's
 python3-pytest). Plain helpers live in scripts/testkit.py, so that non-test scripts can use them too.
 
-Each fixture that sets something up exists per test (`demo_database`) and, for an expensive setup that
-the tests of one module share (an exporter over the demo data, a whole alert path), per module
-(`module_demo_database`); both come from the same helper in testkit."""
+A fixture that sets something up exists per test (`demo_database`) and, for an expensive setup that the
+tests of one module share (an exporter over the demo data, a whole alert path), per module
+(`module_demo_database`), from one body."""
 import pytest
 
 import testkit
@@ -48,51 +48,40 @@ def fresh_database(pg_server_url):
         yield db
 
 
-@pytest.fixture
+def per_test_and_per_module(body):
+    """Registers one fixture body twice: NAME, set up for each test, and module_NAME, set up once for the
+    tests of a module that share an expensive setup (an exporter over the demo data, the alert path)."""
+    name = body.__name__
+    return pytest.fixture(body, name=name), pytest.fixture(body, name="module_" + name, scope="module")
+
+
 def demo_database(pg_server_url):
-    """A new database holding demo/schema.sql and demo/seed.sql, dropped after the test."""
+    """A new database holding demo/schema.sql and demo/seed.sql, dropped afterwards."""
     with testkit.demo_database() as db:
         yield db
 
 
-@pytest.fixture(scope="module")
-def module_demo_database(pg_server_url):
-    """`demo_database`, shared by the tests of one module."""
-    with testkit.demo_database() as db:
-        yield db
-
-
-@pytest.fixture
 def health_stub():
     """The app's /api/health stand-in (`.health_url`; set `.status` to "degraded" or "unhealthy")."""
     with testkit.HealthStub() as stub:
         yield stub
 
 
-@pytest.fixture(scope="module")
-def module_health_stub():
-    """`health_stub`, shared by the tests of one module."""
-    with testkit.HealthStub() as stub:
-        yield stub
-
-
-@pytest.fixture
 def webhook_sink():
+    """Records every POST body by path (`.url(path)`, `.bodies(path)`): pager, chat, heartbeat."""
     with testkit.WebhookSink() as sink:
         yield sink
 
 
-@pytest.fixture(scope="module")
-def module_webhook_sink():
-    """`webhook_sink`, shared by the tests of one module."""
-    with testkit.WebhookSink() as sink:
-        yield sink
+demo_database, module_demo_database = per_test_and_per_module(demo_database)
+health_stub, module_health_stub = per_test_and_per_module(health_stub)
+webhook_sink, module_webhook_sink = per_test_and_per_module(webhook_sink)
 
 
 @pytest.fixture
 def processes(work):
-    """Starts processes (`processes.start(name, args, env=None, cwd=None)`) and stops each by its PID afterwards;
-    on failure the test's report shows the tail of each log."""
+    """Starts processes (`processes.start(name, args, env=None, cwd=None)`) and stops each by its PID
+    afterwards; on failure the test's report shows the tail of each log."""
     with testkit.Processes(work) as started:
         yield started
 
