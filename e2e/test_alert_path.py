@@ -22,9 +22,12 @@ def test_budget_breach_pages_on_call_with_its_runbook(alert_path):
     budget = float(alert_path.query(f'opswatch_budget_eur{{provider="{PROVIDER}"}}')[0]["value"][1])
     mark(f"breach: a {budget:.2f} EUR text session inserted (one whole budget)")
     psql(alert_path.db.url, "-c", f"""
-        INSERT INTO session_metrics ("id", "sessionId", "userId", "tokensIn", "tokensOut", "costEur", "createdAt", "updatedAt")
-        VALUES ('e2e-breach', 'e2e-breach', 'demo-user-1', 1000, 1000, {budget:.2f}, now() AT TIME ZONE 'UTC', now())""")
-    wait_for("usage ratio >= 1", lambda: alert_path.query(f'opswatch_budget_usage_ratio{{provider="{PROVIDER}"}} >= 1'), 30)
+        INSERT INTO session_metrics ("id", "sessionId", "userId", "tokensIn", "tokensOut", "costEur",
+                                     "createdAt", "updatedAt")
+        VALUES ('e2e-breach', 'e2e-breach', 'demo-user-1', 1000, 1000, {budget:.2f},
+                now() AT TIME ZONE 'UTC', now())""")
+    wait_for("usage ratio >= 1",
+             lambda: alert_path.query(f'opswatch_budget_usage_ratio{{provider="{PROVIDER}"}} >= 1'), 30)
     mark("exporter: usage ratio >= 1")
     wait_for("BudgetExceeded firing", lambda: alert_path.firing("BudgetExceeded", provider=PROVIDER), 90)
     mark("prometheus: BudgetExceeded firing")
