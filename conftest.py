@@ -1,5 +1,9 @@
 """Fixtures shared by every pytest suite of the repository (scripts/test.sh runs them with Debian's
-python3-pytest). Plain helpers live in scripts/testkit.py, so that non-test scripts can use them too."""
+python3-pytest). Plain helpers live in scripts/testkit.py, so that non-test scripts can use them too.
+
+A fixture that sets something up exists per test (`demo_database`) and, for an expensive setup that the
+tests of one module share (an exporter over the demo data, a whole alert path), per module
+(`module_demo_database`), from one body."""
 import pytest
 
 import testkit
@@ -22,6 +26,12 @@ def work(tmp_path):
     return tmp_path
 
 
+@pytest.fixture(scope="module")
+def module_work(tmp_path_factory, request):
+    """`work`, shared by the tests of one module."""
+    return tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1])
+
+
 @pytest.fixture(scope="session")
 def pg_server_url():
     """The throwaway PostgreSQL server's URL (superuser, trust auth, loopback)."""
@@ -34,46 +44,63 @@ def pg_server_url():
 @pytest.fixture
 def fresh_database(pg_server_url):
     """A new, empty database, dropped after the test."""
-    db = testkit.Database()
-    yield db
-    db.drop()
+    with testkit.Database() as db:
+        yield db
 
 
-@pytest.fixture
-def demo_database(pg_server_url, repo):
-    """A new database holding demo/schema.sql and demo/seed.sql, dropped after the test."""
-    db = testkit.Database()
-    db.load(repo / "demo/schema.sql", repo / "demo/seed.sql")
-    yield db
-    db.drop()
+def per_test_and_per_module(body):
+    """Registers one fixture body twice: NAME, set up for each test, and module_NAME, set up once for the
+    tests of a module that share an expensive setup (an exporter over the demo data, the alert path)."""
+    name = body.__name__
+    return pytest.fixture(body, name=name), pytest.fixture(body, name="module_" + name, scope="module")
 
 
-@pytest.fixture
+def demo_database(pg_server_url):
+    """A new database holding demo/schema.sql and demo/seed.sql, dropped afterwards."""
+    with testkit.demo_database() as db:
+        yield db
+
+
 def health_stub():
-    stub = testkit.HealthStub()
-    yield stub
-    stub.close()
+    """The app's /api/health stand-in (`.health_url`; set `.status` to "degraded" or "unhealthy")."""
+    with testkit.HealthStub() as stub:
+        yield stub
 
 
-@pytest.fixture
 def webhook_sink():
-    sink = testkit.WebhookSink()
-    yield sink
-    sink.close()
+    """Records every POST body by path (`.url(path)`, `.bodies(path)`): pager, chat, heartbeat."""
+    with testkit.WebhookSink() as sink:
+        yield sink
+
+
+demo_database, module_demo_database = per_test_and_per_module(demo_database)
+health_stub, module_health_stub = per_test_and_per_module(health_stub)
+webhook_sink, module_webhook_sink = per_test_and_per_module(webhook_sink)
 
 
 @pytest.fixture
 def processes(work):
-    """Starts processes (`processes.start(name, args, env=None)`) and stops each by its PID afterwards;
-    on failure the test's report shows the tail of each log."""
-    started = []
+    """Starts processes (`processes.start(name, args, env=None, cwd=None)`) and stops each by its PID
+    afterwards; on failure the test's report shows the tail of each log."""
+    with testkit.Processes(work) as started:
+        yield started
 
-    class Starter:
-        def start(self, name, args, env=None):
-            p = testkit.Process(name, args, work, env)
-            started.append(p)
-            return p
 
-    yield Starter()
-    for p in reversed(started):
-        p.stop()
+@pytest.fixture(scope="module")
+def module_processes(module_work):
+    """`processes`, shared by the tests of one module (stopped after its last test)."""
+    with testkit.Processes(module_work) as started:
+        yield started
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed test's report carries the last lines of every process log its fixtures started."""
+    outcome = yield
+    report = outcome.get_result()
+    if not report.failed:
+        return
+    for value in getattr(item, "funcargs", {}).values():
+        if isinstance(value, testkit.Processes):
+            for name, tail in value.tails():
+                report.sections.append((f"{name} log (last lines)", tail))

@@ -1,29 +1,38 @@
 #!/usr/bin/env bash
-# Runs every opswatch test on a fresh Debian machine: installs what is missing, starts a
-# throwaway PostgreSQL, runs each suite, stops everything, and prints one summary line.
+# The one test command: runs every opswatch test on a fresh Debian machine. Installs what is missing
+# (APT_PACKAGES), starts a throwaway PostgreSQL, runs each suite with its ecosystem's own runner, stops
+# everything, and ends with one line: `suites: N passed, M failed`.
 #
-#   scripts/test.sh            # everything (what CI runs)
-#   scripts/test.sh exporter   # only the named suites: exporter contract alerting runbooks grafana roles stack e2e
+#   scripts/test.sh                  # every suite (what CI runs, through .ci/run)
+#   scripts/test.sh contract e2e     # only the named suites (ALL_SUITES below)
+#
+# Runners: Maven (Surefire unit tests, Failsafe *IT against the throwaway PostgreSQL) for exporter/;
+# pytest (Debian's python3-pytest; shared fixtures in the root conftest.py, helpers in scripts/testkit.py)
+# for every Python check, each suite on its own folders (scripts/tests/, e2e/, prometheus/tests/, ...);
+# bats and shellcheck for the runbooks; promtool and amtool for the rules and the Alertmanager config.
+# Each suite prints its runner's own report; pytest suites also write JUnit XML to .tmp/junit/SUITE.xml
+# and keep their temporary files (process logs) under the run's folder. See docs/testing.md.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-ALL_SUITES=(exporter contract alerting runbooks grafana roles stack e2e)
-APT_PACKAGES=(parallel pgbouncer postgresql-15 postgresql-client-15 prometheus prometheus-alertmanager shellcheck bats jq curl python3 maven openjdk-17-jdk-headless docker-compose python3-pytest python3-yaml)
+ALL_SUITES=(exporter contract docs alerting runbooks grafana roles stack e2e)
+APT_PACKAGES=(parallel pgbouncer postgresql-15 postgresql-client-15 prometheus prometheus-alertmanager shellcheck bats jq curl python3 maven openjdk-17-jdk-headless docker-compose python3-pytest python3-yaml python3-prometheus-client python3-markdown-it)
 
-# Python tests use Debian's python3 with python3-pytest and python3-yaml (PyPI is not reachable), even
-# where another python3 (pyenv, a virtualenv) comes first on PATH.
+# Python tests use Debian's python3 with python3-pytest, python3-yaml, python3-prometheus-client and
+# python3-markdown-it (PyPI is not reachable), even where another python3 (pyenv, a virtualenv) comes
+# first on PATH.
 export PATH="/usr/bin:$PATH"
 JUNIT_DIR="$REPO/.tmp/junit"
 
 log() { printf '== %s\n' "$*" >&2; }
 
 # run_pytest SUITE PATH...: pytest on the given folders or files, with a JUnit XML report for CI in
-# .tmp/junit/SUITE.xml.
+# .tmp/junit/SUITE.xml, and its temporary folders (tmp_path: process logs, configs) in the run's folder.
 run_pytest() {
   local suite="$1"
   shift
   mkdir -p "$JUNIT_DIR"
-  (cd "$REPO" && python3 -m pytest --junitxml="$JUNIT_DIR/$suite.xml" "$@")
+  (cd "$REPO" && python3 -m pytest --junitxml="$JUNIT_DIR/$suite.xml" --basetemp="$WORK/pytest-$suite" "$@")
 }
 
 missing_packages() {
@@ -64,7 +73,8 @@ cleanup() {
 }
 
 suite_exporter() { (cd "$REPO" && mvn -B -ntp verify); }
-suite_contract() { python3 "$REPO/scripts/check-metric-contract.py"; }
+suite_contract() { run_pytest contract scripts/tests/test_metric_contract.py; }
+suite_docs() { run_pytest docs scripts/tests/test_run_without_docker.py; }
 suite_alerting() { "$REPO/prometheus/test.sh" && "$REPO/alertmanager/test.sh"; }
 suite_runbooks() { "$REPO/runbooks/test/run.sh"; }
 # The dashboards: Grafana's published types (npm @grafana/schema at the pinned Grafana's version,
@@ -76,15 +86,21 @@ suite_grafana() {
 # The read-only database roles, logged in as each on the throwaway PostgreSQL.
 suite_roles() { run_pytest roles exporter/sql/tests; }
 suite_stack() { "$REPO/scripts/check-compose.sh"; }
-suite_e2e() { "$REPO/e2e/run.sh"; }
+suite_e2e() { run_pytest e2e e2e; }
 
 main() {
-  local suites=("$@")
+  local suites=("$@") suite
   ((${#suites[@]})) || suites=("${ALL_SUITES[@]}")
+  for suite in "${suites[@]}"; do
+    if ! declare -F "suite_$suite" >/dev/null; then
+      echo "scripts/test.sh: unknown suite '$suite' (suites: ${ALL_SUITES[*]})" >&2
+      exit 2
+    fi
+  done
   install_prerequisites
   trap cleanup EXIT
   start_database
-  local passed=0 failed=0 failures=() suite started
+  local passed=0 failed=0 failures=() started
   for suite in "${suites[@]}"; do
     log "suite: $suite"
     started=$SECONDS

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import threading
 import time
+import urllib.parse
 import urllib.request
 import uuid
 
@@ -70,6 +71,12 @@ class _Server:
     def close(self):
         self.server.shutdown()
         self.server.server_close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
 
 class WebhookSink(_Server):
@@ -136,13 +143,14 @@ class HealthStub(_Server):
 
 
 class Process:
-    """A child process with its output in WORK/NAME.log; stop() terminates it by PID (then kills)."""
+    """A child process with its output in WORK/NAME.log, run in CWD (default WORK); stop() terminates it by
+    PID (then kills)."""
 
-    def __init__(self, name, args, work, env=None):
+    def __init__(self, name, args, work, env=None, cwd=None):
         self.name = name
         self.log_path = pathlib.Path(work) / f"{name}.log"
         self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env=env, cwd=work)
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env=env, cwd=cwd or work)
         self.pid = self.proc.pid
 
     def alive(self):
@@ -165,6 +173,33 @@ class Process:
 
     def tail(self, lines=30):
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+class Processes:
+    """The processes one test (or one module) starts, each logging into WORK/NAME.log; stop_all() stops
+    them by PID, newest first. The root conftest.py adds the tail of every log to a failed test's report."""
+
+    def __init__(self, work):
+        self.work = pathlib.Path(work)
+        self.started = []
+
+    def start(self, name, args, env=None, cwd=None):
+        process = Process(name, args, self.work, env, cwd)
+        self.started.append(process)
+        return process
+
+    def stop_all(self):
+        for process in reversed(self.started):
+            process.stop()
+
+    def tails(self, lines=30):
+        return [(p.name, p.tail(lines)) for p in self.started]
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop_all()
 
 
 def psql(url, *args, capture=False):
@@ -204,6 +239,23 @@ class Database:
     def drop(self):
         psql(self.server, "-c", f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)")
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.drop()
+
+
+def demo_database():
+    """A fresh database with the source app's schema and a month of demo data (demo/); use it in `with`."""
+    db = Database()
+    try:
+        db.load(REPO / "demo/schema.sql", REPO / "demo/seed.sql")
+    except BaseException:
+        db.drop()
+        raise
+    return db
+
 
 def exporter_jar():
     """The packaged exporter jar, built once with `mvn package -DskipTests` when missing."""
@@ -211,3 +263,80 @@ def exporter_jar():
     if not jar.exists():
         subprocess.run(["mvn", "-B", "-q", "-ntp", "package", "-DskipTests"], cwd=REPO, check=True)
     return jar
+
+
+def with_credentials(url, user, password=None):
+    """The same database URL with another user (and password, if given): for the read-only role."""
+    parts = urllib.parse.urlsplit(url)
+    userinfo = urllib.parse.quote(user) + (":" + urllib.parse.quote(password, safe="") if password else "")
+    netloc = f"{userinfo}@{parts.hostname}:{parts.port}"
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+
+
+def start_exporter(processes, database_url, name="exporter", **env):
+    """Starts the packaged exporter the way operators do (exporter/bin/opswatch-exporter, its JVM flags)
+    on a free loopback port, and waits for /-/ready. Keyword arguments are extra environment variables
+    (e.g. OPSWATCH_APP_HEALTH_URL=...). Returns (process, base URL)."""
+    port = free_port()
+    environment = dict(os.environ, OPSWATCH_JAR=str(exporter_jar()), OPSWATCH_DATABASE_URL=database_url,
+                       OPSWATCH_HTTP_PORT=str(port), **env)
+    process = processes.start(name, [str(REPO / "exporter/bin/opswatch-exporter")], environment)
+    base = f"http://127.0.0.1:{port}"
+    wait_ready(process, base, 90)
+    return process, base
+
+
+def wait_ready(process, base, timeout):
+    """Waits until BASE/-/ready answers 200; fails at once, with its log, if the process exits."""
+    def ready():
+        if not process.alive():
+            raise AssertionError(f"{process.name} exited with {process.proc.returncode}:\n{process.tail()}")
+        return http_get(base + "/-/ready", timeout=2)[0] == 200
+
+    wait_for(f"{process.name} ready on {base}", ready, timeout)
+
+
+OPENMETRICS = "application/openmetrics-text; version=1.0.0; charset=utf-8"
+
+
+def metric_families(url):
+    """The families a /metrics endpoint serves, parsed as OpenMetrics by prometheus_client's parser
+    (Debian's python3-prometheus-client), by the name a sample carries: counters as NAME_total and info
+    as NAME_info, so that they read as docs/metrics.md writes them."""
+    from prometheus_client.openmetrics.parser import text_string_to_metric_families
+
+    families = {}
+    for family in text_string_to_metric_families(http_get(url, headers={"Accept": OPENMETRICS})[1]):
+        suffix = {"counter": "_total", "info": "_info"}.get(family.type, "")
+        families[family.name + suffix] = family
+    return families
+
+
+def start_prometheus(processes, config, name="prometheus", extra_args=()):
+    """A real Prometheus (Debian's `prometheus`) with CONFIG on a free loopback port; waits for /-/ready.
+    Returns its base URL."""
+    port = free_port()
+    process = processes.start(name, ["prometheus", f"--config.file={config}",
+                                     f"--storage.tsdb.path={processes.work / (name + '-data')}",
+                                     f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn", *extra_args])
+    base = f"http://127.0.0.1:{port}"
+    wait_ready(process, base, 60)
+    return base
+
+
+def start_alertmanager(processes, config, name="alertmanager"):
+    """A real Alertmanager (Debian's `prometheus-alertmanager`) with CONFIG on a free loopback port, no
+    cluster; waits for /-/ready. Returns its base URL."""
+    port = free_port()
+    process = processes.start(name, ["prometheus-alertmanager", f"--config.file={config}",
+                                     f"--storage.path={processes.work / (name + '-data')}",
+                                     f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address=",
+                                     "--log.level=warn"])
+    base = f"http://127.0.0.1:{port}"
+    wait_ready(process, base, 60)
+    return base
+
+
+def prometheus_query(base, promql):
+    """The result vector of an instant query (Prometheus HTTP API /api/v1/query)."""
+    return http_json(base + "/api/v1/query?" + urllib.parse.urlencode({"query": promql}))["data"]["result"]
