@@ -3,7 +3,7 @@
 local found = (import '../src/sources.libsonnet').found;
 
 local replace(s, from, to) =
-  if from == null || to == null || from == to || std.length(std.findSubstr(from, s)) == 0 then s
+  if from == null || to == null || from == to then s
   else std.strReplace(s, from, to);
 
 // Applies f(key, value) to every field of every object, depth first; strings under arrays get key null.
@@ -42,7 +42,8 @@ local changedDatasources(cfg) = [
 
   hasAlerts(g):: std.length([r for r in g.rules if std.objectHas(r, 'alert')]) > 0,
 
-  // One dashboard: datasource names and uids, runbook and Grafana base URLs.
+  // One dashboard: any string that is a default datasource's uid or name becomes _config's (variables'
+  // current values, fixed references, panel options naming a datasource), and the base URLs are replaced.
   dashboard(d, cfg)::
     local types = changedDatasources(cfg);
     local uids = { [found.datasources[t].uid]: cfg.datasources[t].uid for t in types };
@@ -51,8 +52,8 @@ local changedDatasources(cfg) = [
     if std.length(types) == 0 && !urlsChanged then d
     else walk(d, function(k, v)
       if !std.isString(v) then v
-      else if (k == 'uid' || k == 'value') && std.objectHas(uids, v) then uids[v]
-      else if (k == 'datasource' || k == 'text') && std.objectHas(names, v) then names[v]
+      else if std.objectHas(uids, v) then uids[v]
+      else if std.objectHas(names, v) then names[v]
       else if urlsChanged then replace(replace(v, found.runbookURLBase, cfg.runbookURLBase), found.grafanaURL, cfg.grafanaURL)
       else v),
 }
