@@ -28,13 +28,13 @@ def die(message):
     sys.exit(2)
 
 
-def load_yaml(path):
+def load_yaml(path, repo=REPO):
     try:
         with open(path) as f:
             return yaml.safe_load(f)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
-        where = f"{path.relative_to(REPO)}:{mark.line + 1}" if mark else str(path.relative_to(REPO))
+        where = f"{path.relative_to(repo)}:{mark.line + 1}" if mark else str(path.relative_to(repo))
         die(f"{where}: not valid YAML ({getattr(e, 'problem', e)})")
 
 
@@ -73,33 +73,33 @@ def found_in_rules(rule_files):
     }
 
 
-def found_in_grafana():
+def found_in_grafana(repo):
     """Datasources (by plugin type: name and uid) of grafana/provisioning and its dashboards' folder."""
     datasources = {}
-    for path in sorted((REPO / "grafana/provisioning/datasources").glob("*.y*ml")):
-        for ds in (load_yaml(path) or {}).get("datasources") or []:
+    for path in sorted((repo / "grafana/provisioning/datasources").glob("*.y*ml")):
+        for ds in (load_yaml(path, repo) or {}).get("datasources") or []:
             if ds.get("type") and ds.get("uid"):
                 datasources.setdefault(ds["type"], {"name": ds.get("name"), "uid": ds["uid"]})
-    folders = [p.get("folder") for path in sorted((REPO / "grafana/provisioning/dashboards").glob("*.y*ml"))
-               for p in (load_yaml(path) or {}).get("providers") or [] if p.get("folder")]
+    folders = [p.get("folder") for path in sorted((repo / "grafana/provisioning/dashboards").glob("*.y*ml"))
+               for p in (load_yaml(path, repo) or {}).get("providers") or [] if p.get("folder")]
     return {"datasources": datasources, "grafanaFolder": the_one(folders, "dashboard folders")}
 
 
-def build():
+def build(repo=REPO):
     """Every file of mixin/src/, by path relative to the repository."""
     files = {}
     rule_files = {}
-    for path in sorted((REPO / "prometheus/rules").glob("*.yml")):
-        rule_files[path.name] = load_yaml(path) or {}
+    for path in sorted((repo / "prometheus/rules").glob("*.yml")):
+        rule_files[path.name] = load_yaml(path, repo) or {}
         files[f"{OUT}/rules/{path.stem}.json"] = dump_json(rule_files[path.name])
     dashboards = {}
-    for path in sorted((REPO / "grafana/dashboards").glob("*.json")):
+    for path in sorted((repo / "grafana/dashboards").glob("*.json")):
         try:
             dashboards[path.name] = json.loads(path.read_text())
         except ValueError as e:
-            die(f"{path.relative_to(REPO)}: not valid JSON ({e})")
+            die(f"{path.relative_to(repo)}: not valid JSON ({e})")
         files[f"{OUT}/dashboards/{path.name}"] = dump_json(dashboards[path.name])
-    found = {**found_in_rules(rule_files), **found_in_grafana()}
+    found = {**found_in_rules(rule_files), **found_in_grafana(repo)}
     index = [HEADER, "{\n", "  // prometheus/rules/<file>: {groups: [...]}, in file name order.\n", "  ruleFiles: {\n"]
     index += [f"    {json.dumps(name)}: import {json.dumps(f'rules/{pathlib.Path(name).stem}.json')},\n"
               for name in rule_files]
@@ -112,25 +112,24 @@ def build():
     return files
 
 
-def drift(files, out_dir):
-    """Paths under out_dir that differ from, are missing from, or are not in `files`."""
-    root = REPO / out_dir
-    on_disk = {str(p.relative_to(REPO)) for p in root.rglob("*") if p.is_file()} if root.exists() else set()
-    changed = [p for p, text in files.items() if not (REPO / p).exists() or (REPO / p).read_text() != text]
-    return sorted(changed + sorted(on_disk - set(files)))
+def drift(files, out_dirs, repo=REPO):
+    """Paths under out_dirs that differ from, are missing from, or are not in `files`."""
+    on_disk = {str(p.relative_to(repo)) for d in out_dirs if (repo / d).exists()
+               for p in (repo / d).rglob("*") if p.is_file()}
+    changed = [p for p, text in files.items() if not (repo / p).exists() or (repo / p).read_text() != text]
+    return sorted(set(changed) | (on_disk - set(files)))
 
 
-def write(files, out_dir):
-    root = REPO / out_dir
-    for stale in drift(files, out_dir):
+def write(files, out_dirs, repo=REPO):
+    """Writes `files` and removes any other file under out_dirs."""
+    for stale in drift(files, out_dirs, repo):
         if stale not in files:
-            (REPO / stale).unlink()
+            (repo / stale).unlink()
     for path, text in files.items():
-        target = REPO / path
+        target = repo / path
         target.parent.mkdir(parents=True, exist_ok=True)
         if not target.exists() or target.read_text() != text:
             target.write_text(text)
-    return root
 
 
 def main():
@@ -139,14 +138,14 @@ def main():
     args = parser.parse_args()
     files = build()
     if args.check:
-        stale = drift(files, OUT)
+        stale = drift(files, [OUT])
         for path in stale:
             print(f"drift: {path} is not what mixin/sync.py makes of the sources today")
         if stale:
             print("run: deploy/render.sh (or mixin/sync.py), then commit")
             return 1
         return 0
-    write(files, OUT)
+    write(files, [OUT])
     return 0
 
 
