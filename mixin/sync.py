@@ -8,7 +8,8 @@ Debian's jsonnet 0.18 aborts in std.parseYaml on multi-line strings, and a vendo
 holds only this folder, so the rule files are converted here with PyYAML and the dashboards copied.
 mixin/src/sources.libsonnet indexes them and records the defaults found in them (the job selector, the
 runbook and Grafana base URLs, the Grafana datasources and folder), which mixin/config.libsonnet exposes
-as `_config`: with the default `_config` the mixin renders exactly these files.
+as `_config`: with the default `_config` the mixin renders exactly these files. The base URLs are those of
+prometheus/profiles.yml's `production` profile where that file exists, else the prefixes the rules use.
 """
 import argparse
 import json
@@ -73,6 +74,17 @@ def found_in_rules(rule_files):
     }
 
 
+def found_in_profiles(repo):
+    """The link bases of prometheus/profiles.yml's `production` profile, where that file exists: the one
+    setting the rules are rendered with (prometheus/README.md, "Links and profiles")."""
+    path = repo / "prometheus/profiles.yml"
+    if not path.exists():
+        return {}
+    production = (load_yaml(path, repo) or {}).get("production") or {}
+    keys = {"runbook_url": "runbookURLBase", "grafana_url": "grafanaURL"}
+    return {ours: production[theirs].rstrip("/") for theirs, ours in keys.items() if production.get(theirs)}
+
+
 def found_in_grafana(repo):
     """Datasources (by plugin type: name and uid) of grafana/provisioning and its dashboards' folder."""
     datasources = {}
@@ -99,7 +111,7 @@ def build(repo=REPO):
         except ValueError as e:
             die(f"{path.relative_to(repo)}: not valid JSON ({e})")
         files[f"{OUT}/dashboards/{path.name}"] = dump_json(dashboards[path.name])
-    found = {**found_in_rules(rule_files), **found_in_grafana(repo)}
+    found = {**found_in_rules(rule_files), **found_in_profiles(repo), **found_in_grafana(repo)}
     index = [HEADER, "{\n", "  // prometheus/rules/<file>: {groups: [...]}, in file name order.\n", "  ruleFiles: {\n"]
     index += [f"    {json.dumps(name)}: import {json.dumps(f'rules/{pathlib.Path(name).stem}.json')},\n"
               for name in rule_files]
