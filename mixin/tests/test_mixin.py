@@ -4,6 +4,7 @@ with the default _config, and every _config setting reaching every place it shou
 Generic on purpose: nothing here names an alert, a panel or a dashboard; the expectations are read from
 prometheus/rules/*.yml, grafana/dashboards/*.json and grafana/provisioning/."""
 import json
+import shutil
 import subprocess
 
 import pytest
@@ -164,3 +165,28 @@ def test_datasources_and_urls_reach_every_dashboard(found):
                 assert variable["current"]["value"] == datasources[variable["query"]]["uid"], (name, variable["name"])
                 assert variable["current"]["text"] == datasources[variable["query"]]["name"], (name, variable["name"])
         assert len(texts) == len(list(strings(before))), f"{name}: same shape, only values changed"
+
+
+def test_a_vendored_copy_builds_as_the_readme_says(tmp_path):
+    """mixin/README.md's jsonnet-bundler layout: the folder under vendor/github.com/opswatch/opswatch/mixin,
+    imported with -J vendor and a _config override."""
+    vendored = tmp_path / "vendor/github.com/opswatch/opswatch/mixin"
+    shutil.copytree(MIXIN, vendored, ignore=shutil.ignore_patterns("tests", "__pycache__"))
+    (tmp_path / "opswatch.libsonnet").write_text(
+        "(import 'github.com/opswatch/opswatch/mixin/mixin.libsonnet') + "
+        "{ _config+:: { runbookURLBase: 'https://runbooks.example.com/opswatch', alertLabels: { team: 'platform' } } }")
+    alerts = subprocess.run(["jsonnet", "-J", "vendor", "-S", "-e",
+                             'std.manifestYamlDoc((import "opswatch.libsonnet").prometheusAlerts)'],
+                            cwd=tmp_path, check=True, capture_output=True, text=True).stdout
+    (tmp_path / "prometheus_alerts.yaml").write_text(alerts)
+    check = subprocess.run(["promtool", "check", "rules", "prometheus_alerts.yaml"], cwd=tmp_path,
+                           capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    rules = [r for g in yaml.safe_load(alerts)["groups"] for r in g["rules"] if "alert" in r]
+    assert rules and all(r["labels"]["team"] == "platform" for r in rules)
+    assert all(r["annotations"]["runbook_url"].startswith("https://runbooks.example.com/opswatch/")
+               for r in rules if "runbook_url" in r.get("annotations", {}))
+    (tmp_path / "dashboards_out").mkdir()
+    subprocess.run(["jsonnet", "-J", "vendor", "-m", "dashboards_out", "-e",
+                    '(import "opswatch.libsonnet").grafanaDashboards'], cwd=tmp_path, check=True, capture_output=True)
+    assert sorted(p.name for p in (tmp_path / "dashboards_out").iterdir()) == sorted(dashboards())
