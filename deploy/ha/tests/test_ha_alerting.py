@@ -23,7 +23,6 @@ import shutil
 import signal
 import subprocess
 import time
-import urllib.request
 
 import pytest
 import yaml
