@@ -15,8 +15,8 @@
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-ALL_SUITES=(exporter contract docs alerting runbooks grafana roles stack e2e)
-APT_PACKAGES=(parallel pgbouncer postgresql-15 postgresql-client-15 prometheus prometheus-alertmanager shellcheck bats jq curl python3 maven openjdk-17-jdk-headless docker-compose python3-pytest python3-yaml python3-prometheus-client python3-markdown-it)
+ALL_SUITES=(exporter contract docs alerting runbooks grafana roles stack e2e kubernetes ha)
+APT_PACKAGES=(parallel pgbouncer postgresql-15 postgresql-client-15 prometheus prometheus-alertmanager shellcheck bats jq curl python3 maven openjdk-17-jdk-headless docker-compose python3-pytest python3-yaml python3-prometheus-client python3-markdown-it jsonnet nodejs)
 
 # Python tests use Debian's python3 with python3-pytest, python3-yaml, python3-prometheus-client and
 # python3-markdown-it (PyPI is not reachable), even where another python3 (pyenv, a virtualenv) comes
@@ -87,6 +87,15 @@ suite_grafana() {
 suite_roles() { run_pytest roles exporter/sql/tests; }
 suite_stack() { "$REPO/scripts/check-compose.sh"; }
 suite_e2e() { run_pytest e2e e2e; }
+# The mixin and deploy/: drift against a fresh render, kubernetes-models schemas (npm, pinned by the
+# lockfile), promtool on the rendered PrometheusRule, policies, kubectl kustomize when kubectl is present.
+suite_kubernetes() {
+  command -v npm >/dev/null || { log "kubernetes: npm is missing (it comes with nodejs)"; return 1; }
+  (cd "$REPO/deploy/kubernetes/tests" && npm ci --prefer-offline --no-audit --no-fund --loglevel=error) &&
+    run_pytest kubernetes mixin/tests deploy/kubernetes/tests
+}
+# Two Prometheus replicas and two clustered Alertmanagers on loopback (deploy/ha/tests); -s prints the timeline.
+suite_ha() { run_pytest ha -s deploy/ha/tests; }
 
 main() {
   local suites=("$@") suite
