@@ -42,7 +42,7 @@ final class ExternalCallsQuery {
         SELECT label,
                metadata IS NULL OR metadata ~ :flat_object AS castable,
                CASE WHEN metadata ~ :flat_object THEN metadata::jsonb ->> 'success' END AS success
-        """ + ROWS + """
+      """ + ROWS + """
       ) AS calls
       GROUP BY label
       """);

@@ -103,7 +103,7 @@ class PgBouncerIT {
 
   private static boolean listening(int port) {
     try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
-      return true;
+      return s.isConnected();
     } catch (IOException e) {
       return false;
     }
