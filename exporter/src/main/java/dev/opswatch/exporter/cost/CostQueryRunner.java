@@ -5,6 +5,7 @@ import dev.opswatch.exporter.db.Labels;
 import dev.opswatch.exporter.db.NamedSql;
 import dev.opswatch.exporter.db.NamedStatements;
 import dev.opswatch.exporter.db.RejectedRows;
+import dev.opswatch.exporter.db.Timestamps;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -12,7 +13,6 @@ import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.time.LocalDateTime;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -54,7 +54,7 @@ public final class CostQueryRunner {
 
   /** Cost per model for rows in [from, to); the query's :period_start and :period_end get these bounds. */
   public List<ModelUsage> run(Connection connection, Instant from, Instant to, RejectedRows rejected) throws SQLException {
-    try (PreparedStatement statement = NamedStatements.prepare(connection, sql, values(utc(from), utc(to)), clientTimeoutSeconds)) {
+    try (PreparedStatement statement = NamedStatements.prepare(connection, sql, values(Timestamps.utc(from), Timestamps.utc(to)), clientTimeoutSeconds)) {
       try (ResultSet rs = statement.executeQuery()) {
         Set<String> columns = columns(rs.getMetaData());
         List<ModelUsage> rows = new ArrayList<>();
@@ -90,10 +90,6 @@ public final class CostQueryRunner {
           ModelUsage::plus);
     }
     return new ArrayList<>(byModel.values());
-  }
-
-  private static LocalDateTime utc(Instant instant) {
-    return LocalDateTime.ofInstant(instant, ZoneOffset.UTC);
   }
 
   /** The query's own parameters, then the ones every cost query may use. */

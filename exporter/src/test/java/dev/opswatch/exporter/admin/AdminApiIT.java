@@ -52,10 +52,9 @@ class AdminApiIT {
         + "opswatch.quotas.providers.brave_search.quotas.queries_per_month.limit = 10\n");
     exporter = Exporter.start(config);
     Await.until("every database source's first refresh", Duration.ofSeconds(60), () ->
-        exporter.store().payload("costs", CostReport.class).isPresent()
-            && exporter.store().payload("quotas_fast", QuotaReport.class).isPresent()
-            && exporter.store().payload("quotas", QuotaReport.class).isPresent()
-            && exporter.store().payload("incidents", IncidentReport.class).isPresent());
+        exporter.store().payload(exporter.sources().costs()).isPresent()
+            && exporter.sources().quotas().stream().allMatch(q -> exporter.store().payload(q).isPresent())
+            && exporter.store().payload(exporter.sources().incidents()).isPresent());
   }
 
   @AfterAll
