@@ -69,10 +69,10 @@ public final class ConfigValues {
       throw ConfigErrors.badValue(c, path, "must be a duration such as 15s, 1m or 24h, got " + rendered(c, path));
     }
     if (value.compareTo(min) < 0) {
-      throw ConfigErrors.badValue(c, path, "must be at least " + text(min) + ", got " + rendered(c, path));
+      throw ConfigErrors.badValue(c, path, "must be at least " + text(min, 1) + ", got " + rendered(c, path));
     }
     if (max != null && value.compareTo(max) > 0) {
-      throw ConfigErrors.badValue(c, path, "must be at most " + text(max) + ", got " + rendered(c, path));
+      throw ConfigErrors.badValue(c, path, "must be at most " + text(max, 2) + ", got " + rendered(c, path));
     }
     return value;
   }
@@ -139,19 +139,21 @@ public final class ConfigValues {
     return c.hasPath(path) ? c.getValue(path).render() : "nothing";
   }
 
-  /** A duration as the config writes it: 90d, 24h, 1m, 250ms. */
-  private static String text(Duration d) {
+  /**
+   * A duration as the config writes it, in the largest unit that leaves at least {@code least} of it:
+   * a minimum of 1m, a maximum of 24h or 60s (rather than 1d or 1m, which read as smaller).
+   */
+  private static String text(Duration d, int least) {
     if (d.toMillis() % 1000 != 0) {
       return d.toMillis() + "ms";
     }
-    // The largest unit that still leaves a number above 1: 24h rather than 1d, 60s rather than 1m.
     long s = d.toSeconds();
-    if (s >= 2 * 86400 && s % 86400 == 0) {
+    if (s >= least * 86400L && s % 86400 == 0) {
       return s / 86400 + "d";
     }
-    if (s >= 2 * 3600 && s % 3600 == 0) {
+    if (s >= least * 3600L && s % 3600 == 0) {
       return s / 3600 + "h";
     }
-    return s >= 2 * 60 && s % 60 == 0 ? s / 60 + "m" : s + "s";
+    return s >= least * 60L && s % 60 == 0 ? s / 60 + "m" : s + "s";
   }
 }
