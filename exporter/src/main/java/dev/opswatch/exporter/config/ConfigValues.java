@@ -2,6 +2,7 @@ package dev.opswatch.exporter.config;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigRenderOptions;
 import dev.opswatch.exporter.model.Thresholds;
 import java.time.Duration;
 import java.util.List;
@@ -136,7 +137,7 @@ public final class ConfigValues {
 
   /** The value as written, for messages: {@code 'abc'}, {@code 1.5}, {@code 24h}. */
   static String rendered(Config c, String path) {
-    return c.hasPath(path) ? c.getValue(path).render() : "nothing";
+    return c.hasPath(path) ? c.getValue(path).render(ConfigRenderOptions.concise()) : "nothing";
   }
 
   /**

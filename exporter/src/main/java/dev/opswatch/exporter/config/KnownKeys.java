@@ -1,6 +1,7 @@
 package dev.opswatch.exporter.config;
 
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
@@ -33,10 +34,13 @@ public final class KnownKeys {
     for (String key : new TreeSet<>(actual.keySet())) {
       String childPath = path.isEmpty() ? quoted(key) : path + "." + quoted(key);
       ConfigValue known = schema.get(key);
-      if (known == null) {
-        throw unknown(config, childPath, key, schema.keySet());
-      }
       ConfigValue value = actual.get(key);
+      if (known == null) {
+        // Where it was set: an object made by a path (CONFIG_FORCE_x_y_z) has no origin of its own.
+        throw new ConfigException.BadValue(leaf(value).origin(), childPath, "is not a known setting"
+            + Nearest.to(key, schema.keySet()).or(() -> Nearest.to(dashed(key, value), schema.keySet()))
+                .map(n -> "; did you mean " + n + "?").orElse("") + " (known here: " + String.join(", ", new TreeSet<>(schema.keySet())) + ")");
+      }
       if (!idMaps.contains(childPath) && value.valueType() == ConfigValueType.OBJECT && known.valueType() == ConfigValueType.OBJECT) {
         checkAgainst(config, (ConfigObject) value, (ConfigObject) known, childPath, idMaps);
       }
@@ -46,6 +50,28 @@ public final class KnownKeys {
   private static RuntimeException unknown(Config config, String path, String key, Set<String> allowed) {
     return ConfigErrors.badValue(config, path, "is not a known setting" + Nearest.hint(key, allowed)
         + " (known here: " + String.join(", ", new TreeSet<>(allowed)) + ")");
+  }
+
+  /**
+   * The key with its single-child path joined by '-': {@code bind.address} (as CONFIG_FORCE_..._bind_address
+   * makes it, where '-' must be written '__') is most likely {@code bind-address}.
+   */
+  private static String dashed(String key, ConfigValue value) {
+    StringBuilder typed = new StringBuilder(key);
+    ConfigValue v = value;
+    while (v instanceof ConfigObject object && object.size() == 1) {
+      String child = object.keySet().iterator().next();
+      typed.append('-').append(child);
+      v = object.get(child);
+    }
+    return typed.toString();
+  }
+
+  private static ConfigValue leaf(ConfigValue value) {
+    if (value instanceof ConfigObject object && !object.isEmpty()) {
+      return leaf(object.get(new TreeSet<>(object.keySet()).first()));
+    }
+    return value;
   }
 
   static String quoted(String key) {

@@ -21,7 +21,7 @@ public final class Nearest {
     return best != null && bestDistance <= Math.max(2, typed.length() / 3) ? Optional.of(best) : Optional.empty();
   }
 
-  /** ", did you mean X?" or nothing. */
+  /** "; did you mean X?" or nothing. */
   public static String hint(String typed, Collection<String> known) {
     return to(typed, known).map(n -> "; did you mean " + n + "?").orElse("");
   }
