@@ -46,10 +46,18 @@ class AdminApiIT {
   static void start() throws Exception {
     db = TestDatabase.create();
     db.executeFile(TestDatabase.repoFile("demo/seed.sql"));
-    // A small Brave quota, so that the JSON carries quota alerts too.
+    // The seed's searches start with the calendar month: in its first hours there are none yet.
+    db.execute("""
+        INSERT INTO "TelemetryEvent" ("id", "eventId", "timestamp", "category", "action", "label", "value", "metadata", "sessionId")
+        SELECT 'te-it-brave-' || k, 'it_brave_' || k, now() AT TIME ZONE 'UTC' - k * interval '1 minute', 'external_api',
+               'web_search', 'brave_search', 1, '{"success":true}', 'system'
+        FROM generate_series(1, 12) AS k
+        """);
+    // A small Brave quota, so that the JSON carries quota alerts too; rolling, so that the 12 searches
+    // above fill it at any time of the month.
     ExporterConfig config = TestConfigs.forDatabase(db, ONE_REFRESH
         + "opswatch.admin.token = \"" + TOKEN + "\"\n"
-        + "opswatch.quotas.providers.brave_search.quotas.queries_per_month.limit = 10\n");
+        + "opswatch.quotas.providers.brave_search.quotas.queries_per_month { limit = 10, window = 24h }\n");
     exporter = Exporter.start(config);
     Await.until("every database source's first refresh", Duration.ofSeconds(60), () ->
         exporter.store().payload(exporter.sources().costs()).isPresent()
