@@ -47,12 +47,10 @@ public final class CostQueryRunner {
     return query.name();
   }
 
-  /** Cost per model; rows the query or this reader finds invalid are added to {@code rejected}. */
-  public List<ModelUsage> run(Connection connection, BillingPeriod period, RejectedRows rejected) throws SQLException {
-    return run(connection, period.start(), period.end(), rejected);
-  }
-
-  /** Cost per model for rows in [from, to); the query's :period_start and :period_end get these bounds. */
+  /**
+   * Cost per model for rows in [from, to); the query's :period_start and :period_end get these bounds.
+   * Rows the query or this reader finds invalid are added to {@code rejected}.
+   */
   public List<ModelUsage> run(Connection connection, Instant from, Instant to, RejectedRows rejected) throws SQLException {
     try (PreparedStatement statement = NamedStatements.prepare(connection, sql, values(Timestamps.utc(from), Timestamps.utc(to)), clientTimeoutSeconds)) {
       try (ResultSet rs = statement.executeQuery()) {
