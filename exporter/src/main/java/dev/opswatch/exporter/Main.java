@@ -23,6 +23,9 @@ public final class Main {
   static final int EXIT_FAILED = 1;
   static final int EXIT_CONFIG = 2;
 
+  /** The exporter {@link #run} started, for the shutdown hook. */
+  private static Exporter running;
+
   private Main() {}
 
   public static void main(String[] args) throws InterruptedException {
@@ -39,8 +42,6 @@ public final class Main {
     }, "shutdown"));
     stopped.await();
   }
-
-  private static Exporter running;
 
   /** Runs the command line; returns the exit code, or -1 when the exporter was started and keeps running. */
   static int run(String[] args, Map<String, String> env, PrintStream out, PrintStream err) {
