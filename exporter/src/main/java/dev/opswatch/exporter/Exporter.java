@@ -1,6 +1,5 @@
 package dev.opswatch.exporter;
 
-import com.sun.net.httpserver.HttpHandler;
 import dev.opswatch.exporter.admin.AdminApi;
 import dev.opswatch.exporter.config.ExporterConfig;
 import dev.opswatch.exporter.cost.CostSource;
@@ -17,9 +16,7 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /** The running exporter: database pool, refresh loops, snapshot store and HTTP server, wired. */
 public final class Exporter implements AutoCloseable {
@@ -27,46 +24,52 @@ public final class Exporter implements AutoCloseable {
   private final RefreshLoop loop;
   private final ExporterHttpServer server;
   private final SnapshotStore store;
+  private final Sources sources;
 
-  private Exporter(Database database, RefreshLoop loop, ExporterHttpServer server, SnapshotStore store) {
+  /** The sources of one exporter, typed, so that the admin API reads each one's own report. */
+  public record Sources(CostSource costs, List<QuotaSource> quotas, IncidentSource incidents, List<ProbeSource> probes) {
+    public List<Source<?>> all() {
+      List<Source<?>> all = new ArrayList<>();
+      all.add(costs);
+      all.addAll(quotas);
+      all.add(incidents);
+      all.addAll(probes);
+      return all;
+    }
+
+    public static Sources of(ExporterConfig config, Database database) {
+      List<ProbeSource> probes = config.probes().targets().isEmpty()
+          ? List.of()
+          : List.of(new ProbeSource(config, config.probes(), "opswatch-exporter/" + BuildInfo.version()));
+      return new Sources(new CostSource(config, database), QuotaSource.create(config, database),
+          new IncidentSource(config, database), probes);
+    }
+  }
+
+  private Exporter(Database database, RefreshLoop loop, ExporterHttpServer server, SnapshotStore store, Sources sources) {
     this.database = database;
     this.loop = loop;
     this.server = server;
     this.store = store;
+    this.sources = sources;
   }
 
   public static Exporter start(ExporterConfig config) throws IOException {
     Database database = new Database(config.database());
     SnapshotStore store = new SnapshotStore(config.sources().stalenessLimit(), Clock.systemUTC());
-    List<Source> sources = sources(config, database);
+    Sources sources = Sources.of(config, database);
     RefreshLoop loop = new RefreshLoop(store, config.sources().jitter());
     PrometheusRegistry registry = new PrometheusRegistry();
     registry.register(new StoreCollector(store, BuildInfo.version()));
     ExporterHttpServer server;
     try {
-      server = new ExporterHttpServer(config.http(), registry, store, adminRoutes(config, store));
+      server = new ExporterHttpServer(config.http(), registry, store, AdminApi.routes(config, store, sources));
     } catch (IOException | RuntimeException e) {
       database.close();
       throw e;
     }
-    loop.start(sources);
-    return new Exporter(database, loop, server, store);
-  }
-
-  static List<Source> sources(ExporterConfig config, Database database) {
-    List<Source> sources = new ArrayList<>();
-    sources.add(new CostSource(config, database));
-    FeatureConfigs features = FeatureConfigs.parse(config);
-    sources.addAll(QuotaSource.create(config, features.quotas(), database));
-    sources.add(new IncidentSource(config, features.incidents(), database));
-    if (!features.probes().targets().isEmpty()) {
-      sources.add(new ProbeSource(config, features.probes(), "opswatch-exporter/" + BuildInfo.version()));
-    }
-    return sources;
-  }
-
-  static Map<String, HttpHandler> adminRoutes(ExporterConfig config, SnapshotStore store) {
-    return new LinkedHashMap<>(AdminApi.routes(config, store));
+    loop.start(sources.all());
+    return new Exporter(database, loop, server, store, sources);
   }
 
   public int port() {
@@ -75,6 +78,10 @@ public final class Exporter implements AutoCloseable {
 
   public SnapshotStore store() {
     return store;
+  }
+
+  public Sources sources() {
+    return sources;
   }
 
   public Database database() {

@@ -4,8 +4,9 @@ import com.typesafe.config.ConfigException;
 import dev.opswatch.exporter.config.ConfigErrors;
 import dev.opswatch.exporter.config.ConfigLoader;
 import dev.opswatch.exporter.config.ExporterConfig;
+import dev.opswatch.exporter.db.ConnectionCheck;
+import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
@@ -13,91 +14,92 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code java -jar opswatch-exporter.jar [--config FILE] [--check-config]}: read the config,
- * start the refresh loops and the HTTP server, stop cleanly on SIGTERM.
+ * {@code java -jar opswatch-exporter.jar [--config FILE] [--check-config [--connect]]}: parse the
+ * arguments and the config, start the exporter, stop cleanly on SIGTERM. Exit codes: 0, 1 (cannot
+ * listen, or --connect failed), 2 (a mistake in the arguments or the config: one line on stderr).
  */
 public final class Main {
+  static final int EXIT_OK = 0;
+  static final int EXIT_FAILED = 1;
   static final int EXIT_CONFIG = 2;
+
+  /** The exporter {@link #run} started, for the shutdown hook. */
+  private static Exporter running;
 
   private Main() {}
 
   public static void main(String[] args) throws InterruptedException {
-    configureJdk();
-    Map<String, String> env = System.getenv();
-    Optional<ExporterConfig> config = loadConfig(args, env, System.out, System.err);
-    if (config.isEmpty()) {
-      System.exit(args.length > 0 && (args[0].equals("--help") || args[0].equals("--version")) ? 0 : EXIT_CONFIG);
+    configureLogging();
+    int code = run(args, System.getenv(), System.out, System.err);
+    if (code >= 0) {
+      System.exit(code);
     }
-    if (java.util.Arrays.asList(args).contains("--check-config")) {
-      System.out.println("config ok");
-      return;
-    }
-    Logger log = LoggerFactory.getLogger(Main.class);
-    Exporter exporter;
-    try {
-      exporter = Exporter.start(config.get());
-    } catch (java.io.IOException e) {
-      System.err.println("opswatch: cannot listen on port " + config.get().http().port() + ": " + e.getMessage());
-      System.exit(1);
-      return;
-    }
-    log.info("opswatch exporter {} listening on :{}, database {}", BuildInfo.version(), exporter.port(), config.get().database().url().masked());
+    // -1: the exporter is running; its threads are daemons, so block until the shutdown hook.
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      exporter.close();
+      running.close();
       stopped.countDown();
     }, "shutdown"));
     stopped.await();
   }
 
-  /**
-   * Parses the arguments and the config. On a mistake, prints one line (the key and where it was
-   * set) and returns empty; the caller exits with {@link #EXIT_CONFIG}.
-   */
-  static Optional<ExporterConfig> loadConfig(String[] args, Map<String, String> env, PrintStream out, PrintStream err) {
-    Optional<Path> file = Optional.ofNullable(env.get("OPSWATCH_CONFIG")).filter(s -> !s.isEmpty()).map(Path::of);
-    for (int i = 0; i < args.length; i++) {
-      switch (args[i]) {
-        case "--help", "-h" -> {
-          out.println("usage: opswatch-exporter [--config FILE] [--check-config] [--version]");
-          out.println("Configuration: reference.conf keys, OPSWATCH_* and BUDGET_*_EUR environment variables (see README).");
-          return Optional.empty();
-        }
-        case "--version" -> {
-          out.println("opswatch-exporter " + BuildInfo.version());
-          return Optional.empty();
-        }
-        case "--config" -> {
-          if (i + 1 >= args.length) {
-            err.println("opswatch: --config needs a file");
-            return Optional.empty();
-          }
-          file = Optional.of(Path.of(args[++i]));
-        }
-        case "--check-config" -> { }
-        default -> {
-          err.println("opswatch: unknown argument " + args[i] + " (try --help)");
-          return Optional.empty();
-        }
+  /** Runs the command line; returns the exit code, or -1 when the exporter was started and keeps running. */
+  static int run(String[] args, Map<String, String> env, PrintStream out, PrintStream err) {
+    Arguments arguments;
+    try {
+      arguments = Arguments.parse(args, env);
+    } catch (Arguments.Invalid e) {
+      err.println("opswatch: " + e.getMessage());
+      return EXIT_CONFIG;
+    }
+    if (arguments.help()) {
+      out.println(Arguments.USAGE);
+      out.println("Configuration: reference.conf keys, OPSWATCH_* and BUDGET_*_EUR environment variables (see README).");
+      return EXIT_OK;
+    }
+    if (arguments.version()) {
+      out.println("opswatch-exporter " + BuildInfo.version());
+      return EXIT_OK;
+    }
+    Optional<ExporterConfig> config = loadConfig(arguments, env, err);
+    if (config.isEmpty()) {
+      return EXIT_CONFIG;
+    }
+    if (arguments.checkConfig()) {
+      out.println("config ok");
+      if (!arguments.connect()) {
+        return EXIT_OK;
       }
+      ConnectionCheck.Result result = ConnectionCheck.run(config.get().database());
+      (result.ok() ? out : err).println(result.ok() ? "database ok: " + result.message() : "opswatch: database: " + result.message());
+      return result.ok() ? EXIT_OK : EXIT_FAILED;
     }
     try {
-      ExporterConfig config = ConfigLoader.load(file, env);
-      // The quota, incident and probe sections validate here too, so --check-config sees them.
-      FeatureConfigs.parse(config, env);
-      return Optional.of(config);
+      running = Exporter.start(config.get());
+    } catch (IOException e) {
+      err.println("opswatch: cannot listen on " + config.get().http().bindAddress() + ":" + config.get().http().port() + ": " + e.getMessage());
+      return EXIT_FAILED;
+    }
+    Logger log = LoggerFactory.getLogger(Main.class);
+    log.info("opswatch exporter {} listening on {}:{}", BuildInfo.version(), config.get().http().bindAddress(), running.port());
+    return -1;
+  }
+
+  /** The config, or empty after printing one line that names the key and where it was set. */
+  static Optional<ExporterConfig> loadConfig(Arguments arguments, Map<String, String> env, PrintStream err) {
+    try {
+      return Optional.of(ConfigLoader.load(arguments.configFile(), env));
     } catch (ConfigException e) {
       err.println("opswatch: config error: " + ConfigErrors.oneLine(e));
-      return Optional.empty();
     } catch (RuntimeException e) {
       // A bug in validation must still end in one line and exit code 2, not a stack trace.
       err.println("opswatch: config error: " + e.getClass().getSimpleName() + ": " + String.valueOf(e.getMessage()).replace('\n', ' '));
-      return Optional.empty();
     }
+    return Optional.empty();
   }
 
   /** Logging to stderr, with timestamps. */
-  private static void configureJdk() {
+  private static void configureLogging() {
     setDefault("org.slf4j.simpleLogger.defaultLogLevel",
         Optional.ofNullable(System.getenv("OPSWATCH_LOG_LEVEL")).orElse("info"));
     setDefault("org.slf4j.simpleLogger.showDateTime", "true");

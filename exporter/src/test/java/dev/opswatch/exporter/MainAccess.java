@@ -7,8 +7,15 @@ import java.util.Map;
 public final class MainAccess {
   private MainAccess() {}
 
-  /** True when the config was accepted. */
+  /** True when the config of this command line was accepted (--check-config exits 0). */
   public static boolean loadConfig(String[] args, Map<String, String> env, PrintStream out, PrintStream err) {
-    return Main.loadConfig(args, env, out, err).isPresent();
+    java.util.List<String> check = new java.util.ArrayList<>(java.util.List.of(args));
+    check.add("--check-config");
+    return Main.run(check.toArray(String[]::new), env, out, err) == Main.EXIT_OK;
+  }
+
+  /** Main's exit code for this command line (-1: it started the exporter). */
+  public static int run(String[] args, Map<String, String> env, PrintStream out, PrintStream err) {
+    return Main.run(args, env, out, err);
   }
 }

@@ -4,22 +4,19 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
+import dev.opswatch.exporter.Exporter;
 import dev.opswatch.exporter.config.ExporterConfig;
 import dev.opswatch.exporter.cost.CostReport;
-import dev.opswatch.exporter.cost.CostSource;
 import dev.opswatch.exporter.http.Responses;
 import dev.opswatch.exporter.incident.IncidentReport;
-import dev.opswatch.exporter.incident.IncidentSource;
 import dev.opswatch.exporter.incident.RecentIncident;
 import dev.opswatch.exporter.quota.QuotaReport;
-import dev.opswatch.exporter.quota.QuotaSource;
 import dev.opswatch.exporter.refresh.SnapshotStore;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.stream.Stream;
 
 /**
  * The admin JSON API, served from the sources' last snapshots (never a database query per
@@ -36,38 +33,38 @@ public final class AdminApi {
   }
 
   private final SnapshotStore store;
+  private final Exporter.Sources sources;
 
-  private AdminApi(SnapshotStore store) {
+  private AdminApi(SnapshotStore store, Exporter.Sources sources) {
     this.store = store;
+    this.sources = sources;
   }
 
   /** The routes, each behind the bearer token; none when no token is configured. */
-  public static Map<String, HttpHandler> routes(ExporterConfig config, SnapshotStore store) {
+  public static Map<String, HttpHandler> routes(ExporterConfig config, SnapshotStore store, Exporter.Sources sources) {
     Map<String, HttpHandler> routes = new LinkedHashMap<>();
     if (!config.adminApiEnabled()) {
       return routes;
     }
     String token = config.adminToken().orElseThrow();
-    AdminApi api = new AdminApi(store);
+    AdminApi api = new AdminApi(store, sources);
     routes.put(COST_TRACKING, new AdminAuth(token, api::costTracking));
     routes.put(RECENT_INCIDENTS, new AdminAuth(token, api::recentIncidents));
     return routes;
   }
 
   private void costTracking(HttpExchange exchange) throws IOException {
-    Optional<CostReport> cost = store.payload(CostSource.NAME, CostReport.class);
+    Optional<CostReport> cost = store.payload(sources.costs());
     if (cost.isEmpty()) {
       unavailable(exchange, "costs");
       return;
     }
-    List<QuotaReport> quotas = Stream.of(QuotaSource.FAST, QuotaSource.SLOW)
-        .flatMap(name -> store.payload(name, QuotaReport.class).stream())
-        .toList();
+    List<QuotaReport> quotas = sources.quotas().stream().flatMap(source -> store.payload(source).stream()).toList();
     Responses.json(exchange, 200, write(CostDashboardBuilder.build(cost.get(), quotas)));
   }
 
   private void recentIncidents(HttpExchange exchange) throws IOException {
-    Optional<IncidentReport> report = store.payload(IncidentSource.NAME, IncidentReport.class);
+    Optional<IncidentReport> report = store.payload(sources.incidents());
     if (report.isEmpty()) {
       unavailable(exchange, "incidents");
       return;

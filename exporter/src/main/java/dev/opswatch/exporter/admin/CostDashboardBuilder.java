@@ -2,6 +2,7 @@ package dev.opswatch.exporter.admin;
 
 import dev.opswatch.exporter.cost.BudgetCheck;
 import dev.opswatch.exporter.cost.CostReport;
+import dev.opswatch.exporter.cost.ModelUsage;
 import dev.opswatch.exporter.cost.ProviderCost;
 import dev.opswatch.exporter.model.Level;
 import dev.opswatch.exporter.quota.QuotaReport;
@@ -20,6 +21,9 @@ import java.util.Optional;
  * Pure; alert wording follows the source app's cost tracker.
  */
 public final class CostDashboardBuilder {
+  /** The status of a fixed fee without a budget: not a level, since there is nothing to exceed. */
+  static final String FIXED = "fixed";
+
   private CostDashboardBuilder() {}
 
   public static CostDashboardData build(CostReport cost, List<QuotaReport> quotaReports) {
@@ -43,36 +47,55 @@ public final class CostDashboardBuilder {
           }
         });
     return new CostDashboardData(
-        List.copyOf(services), round2(cost.totalForecastEur()), round2(cost.totalBudgetEur()), List.copyOf(alerts),
-        List.copyOf(quotas), cost.computedAt().toString());
+        List.copyOf(services), round2(cost.totalForecastEur()), round2(cost.totalMonthToDateEur()),
+        round2(cost.totalForecastEur()), round2(cost.totalTodayEur()), round2(cost.totalPreviousPeriodEur()),
+        round2(cost.totalBudgetEur()),
+        new CostDashboardData.BillingPeriod(cost.period().month().toString(), cost.period().start().toString(),
+            cost.period().end().toString()),
+        cost.period().zone().getId(), CostReport.CURRENCY, List.copyOf(alerts), List.copyOf(quotas),
+        cost.computedAt().toString());
   }
 
   private static CostDashboardData.Service service(ProviderCost p, CostReport cost) {
     String name = p.provider().displayName();
     String id = p.provider().id();
+    String kind = p.provider().kind().label();
     Map<String, Double> details = new LinkedHashMap<>();
-    if (p.budgetEur().isEmpty()) {
-      // The source app's fixed services: fee = estimate = spend = limit, 100 %, never an alert.
-      double fee = round2(p.monthToDateEur());
-      details.put("fixedMonthly", fee);
-      return new CostDashboardData.Service(name, id, round2(p.forecastEur()), fee, fee, 100.0, Level.OK.label(), details);
-    }
-    if (p.costByQuery().isEmpty()) {
+    List<CostDashboardData.Model> models = p.models().stream().map(CostDashboardBuilder::model).toList();
+    if (p.fixed()) {
       details.put("fixedMonthly", round2(p.monthToDateEur()));
     } else {
       p.costByQuery().forEach((query, eur) -> details.put(query, round2(eur)));
       int dayOfMonth = ZonedDateTime.ofInstant(cost.computedAt(), cost.period().zone()).getDayOfMonth();
       details.put("dailyAverage", round2(p.monthToDateEur() / dayOfMonth));
     }
+    if (p.budgetEur().isEmpty()) {
+      // A fixed fee without a budget: no limit, no percentage, no alarm.
+      return new CostDashboardData.Service(name, id, kind, round2(p.forecastEur()), round2(p.monthToDateEur()),
+          round2(p.todayEur()), round2(p.previousPeriodEur()), null, null, FIXED, details, models);
+    }
     BudgetCheck spend = p.spend().orElseThrow();
     BudgetCheck forecast = p.forecast().orElseThrow();
     Level worse = spend.level().compareTo(forecast.level()) >= 0 ? spend.level() : forecast.level();
     return new CostDashboardData.Service(
-        name, id, round2(p.forecastEur()), round2(p.monthToDateEur()), round2(p.budgetEur().getAsDouble()),
-        percent(forecast.ratio()), worse.label(), details);
+        name, id, kind, round2(p.forecastEur()), round2(p.monthToDateEur()), round2(p.todayEur()),
+        round2(p.previousPeriodEur()), round2(p.budgetEur().getAsDouble()), percent(forecast.ratio()), worse.label(),
+        details, models);
+  }
+
+  private static CostDashboardData.Model model(ModelUsage m) {
+    return new CostDashboardData.Model(m.model(), round2(m.costEur()), tokens(m.tokensInput()), tokens(m.tokensOutput()),
+        tokens(m.tokensCachedInput()));
+  }
+
+  private static Long tokens(long n) {
+    return n == ModelUsage.NO_TOKENS ? null : n;
   }
 
   private static Optional<CostDashboardData.Alert> budgetAlert(CostDashboardData.Service s) {
+    if (s.status().equals(FIXED)) {
+      return Optional.empty();
+    }
     String percent = s.budgetUsagePercent() == null ? "∞" : String.format(Locale.ROOT, "%.0f", s.budgetUsagePercent());
     return switch (Level.valueOf(s.status().toUpperCase(Locale.ROOT))) {
       case EXCEEDED -> Optional.of(new CostDashboardData.Alert(

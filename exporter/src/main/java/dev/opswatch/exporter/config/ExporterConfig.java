@@ -1,7 +1,9 @@
 package dev.opswatch.exporter.config;
 
-import com.typesafe.config.Config;
+import dev.opswatch.exporter.incident.IncidentConfig;
 import dev.opswatch.exporter.model.Thresholds;
+import dev.opswatch.exporter.probe.ProbeConfig;
+import dev.opswatch.exporter.quota.QuotaConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.ZoneId;
@@ -10,8 +12,9 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The validated exporter configuration. {@link #raw()} keeps the layered Typesafe config, so
- * that each feature can read and validate its own section next to the code that uses it.
+ * The whole validated configuration, parsed once by {@link ConfigLoader} from reference.conf, the
+ * user's file and the environment (passed in, never read from {@code System.getenv()} later): no
+ * component reads raw config or the environment again.
  */
 public record ExporterConfig(
     Http http,
@@ -23,7 +26,9 @@ public record ExporterConfig(
     Map<String, CostQueryConfig> costQueries,
     double maxRowCostEur,
     Sources sources,
-    Config raw) {
+    QuotaConfig quotas,
+    IncidentConfig incidents,
+    ProbeConfig probes) {
 
   /** The admin API exists only with a non-blank token; without one its routes answer 404. */
   public boolean adminApiEnabled() {
@@ -64,17 +69,26 @@ public record ExporterConfig(
 
   public record Budget(double totalEur, Thresholds thresholds) {}
 
-  public record Sources(double jitter, Duration stalenessLimit, Config perSource) {
+  /**
+   * The refresh loops: jitter, staleness, and per source ({@code sources.<name>}) its refresh
+   * interval and, for sources that read a month's closed days, how often they re-read them.
+   */
+  public record Sources(
+      double jitter, Duration stalenessLimit, Map<String, Duration> refreshIntervals, Map<String, Duration> closedDaysRefreshes) {
+
+    public Sources {
+      refreshIntervals = Map.copyOf(refreshIntervals);
+      closedDaysRefreshes = Map.copyOf(closedDaysRefreshes);
+    }
+
     /** A source's refresh interval: {@code sources.<name>.refresh-interval}, else the fallback. */
     public Duration refreshInterval(String source, Duration fallback) {
-      String path = source + ".refresh-interval";
-      return perSource.hasPath(path) ? perSource.getDuration(path) : fallback;
+      return refreshIntervals.getOrDefault(source, fallback);
     }
 
     /** How often a source re-reads the month's past days ({@code sources.<name>.closed-days-refresh}, else 1h). */
     public Duration closedDaysRefresh(String source) {
-      String path = source + ".closed-days-refresh";
-      return perSource.hasPath(path) ? perSource.getDuration(path) : Duration.ofHours(1);
+      return closedDaysRefreshes.getOrDefault(source, Duration.ofHours(1));
     }
   }
 }

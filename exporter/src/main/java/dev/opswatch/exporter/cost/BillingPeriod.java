@@ -2,7 +2,6 @@ package dev.opswatch.exporter.cost;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.time.LocalDateTime;
 import java.time.YearMonth;
 import java.time.ZoneId;
 import java.time.ZonedDateTime;
@@ -41,12 +40,8 @@ public record BillingPeriod(YearMonth month, ZoneId zone, Instant start, Instant
     return midnight.isBefore(start) ? start : midnight;
   }
 
-  /** Bounds as the app stores them: TIMESTAMP without time zone, holding UTC. */
-  public LocalDateTime startUtc() {
-    return LocalDateTime.ofInstant(start, java.time.ZoneOffset.UTC);
-  }
-
-  public LocalDateTime endUtc() {
-    return LocalDateTime.ofInstant(end, java.time.ZoneOffset.UTC);
+  /** The billing period before this one. */
+  public BillingPeriod previous() {
+    return of(month.minusMonths(1), zone);
   }
 }

@@ -14,7 +14,8 @@ import java.util.OptionalDouble;
  * so the calendar edges are unit-tested directly.
  *
  * <p>A fixed provider is billed its whole fee at the start of the period, so its month-to-date
- * spend and its forecast are both the fee.
+ * spend, its forecast and its previous period's spend are all the fee, and nothing of it is spent
+ * "today".
  */
 public final class BudgetEvaluator {
   private final List<ProviderConfig> providers;
@@ -38,7 +39,7 @@ public final class BudgetEvaluator {
     for (ProviderConfig p : providers) {
       ProviderCost cost = p.kind() == ProviderConfig.Kind.FIXED
           ? fixed(p)
-          : metered(p, metered.getOrDefault(p.id(), new MeteredSpend(Map.of(), List.of())), period, now);
+          : metered(p, metered.getOrDefault(p.id(), MeteredSpend.NONE), period, now);
       costs.add(cost);
       totalMtd += cost.monthToDateEur();
       totalForecast += cost.forecastEur();
@@ -58,14 +59,15 @@ public final class BudgetEvaluator {
   private ProviderCost fixed(ProviderConfig p) {
     double fee = p.monthlyFeeEur();
     return new ProviderCost(
-        p, fee, fee, p.budgetEur(), check(fee, p), check(fee, p), Map.of(), List.of());
+        p, fee, fee, p.budgetEur(), check(fee, p), check(fee, p), Map.of(), List.of(), 0, fee);
   }
 
   private ProviderCost metered(ProviderConfig p, MeteredSpend spend, BillingPeriod period, Instant now) {
     double mtd = spend.totalEur();
     double forecast = forecaster.forecast(mtd, period, now);
     return new ProviderCost(
-        p, mtd, forecast, p.budgetEur(), check(mtd, p), check(forecast, p), Map.copyOf(spend.costByQuery()), List.copyOf(spend.models()));
+        p, mtd, forecast, p.budgetEur(), check(mtd, p), check(forecast, p), Map.copyOf(spend.costByQuery()),
+        List.copyOf(spend.models()), spend.todayEur(), spend.previousPeriodEur());
   }
 
   private static Optional<BudgetCheck> check(double amount, ProviderConfig p) {

@@ -5,45 +5,45 @@ import java.time.Duration;
 import java.time.Instant;
 
 /**
- * Sums over a billing period's past days, [period start, today's midnight), re-read at most every
- * {@code refresh} and at once on a new day: the app writes rows as they happen, so past days change
- * only by correction. A refresh then scans today's rows alone, and its cost stays flat as the
- * month fills. Bad rows of past days are counted when they are read.
+ * Sums over whole past days, such as a billing period's [start, today's midnight) or the whole
+ * previous period, re-read at most every {@code refresh} and at once when the span changes (a new
+ * day, a new month): the app writes rows as they happen, so past days change only by correction. A
+ * refresh then scans today's rows alone, and its cost stays flat as the month fills. Bad rows of
+ * past days are counted when they are read.
  *
- * @param <T> what the reader sums the past days into
+ * @param <T> what the reader sums the span into
  */
 public final class ClosedDaysCache<T> {
-  /** Reads the sums of [periodStart, today); called only when there are past days. */
+  /** Reads the sums of [from, to); called only for a non-empty span. */
   @FunctionalInterface
   public interface Reader<T> {
-    T read(Instant periodStart, Instant today) throws SQLException;
+    T read(Instant from, Instant to) throws SQLException;
   }
 
   private final Duration refresh;
   private final T empty;
   private volatile Entry<T> entry;
 
-  /** @param empty the value for the period's first day, which has no past days */
+  /** @param empty the value of an empty span (the first day of a period has no past days) */
   public ClosedDaysCache(Duration refresh, T empty) {
     this.refresh = refresh;
     this.empty = empty;
   }
 
-  public T get(BillingPeriod period, Instant now, Reader<T> reader) throws SQLException {
-    Instant today = period.startOfDay(now);
+  public T get(Instant from, Instant to, Instant now, Reader<T> reader) throws SQLException {
     Entry<T> cached = entry;
-    if (cached != null && cached.freshAt(today, now, refresh)) {
+    if (cached != null && cached.freshAt(from, to, now, refresh)) {
       return cached.value();
     }
-    T value = today.isAfter(period.start()) ? reader.read(period.start(), today) : empty;
-    entry = new Entry<>(today, now, value);
+    T value = to.isAfter(from) ? reader.read(from, to) : empty;
+    entry = new Entry<>(from, to, now, value);
     return value;
   }
 
-  private record Entry<T>(Instant today, Instant readAt, T value) {
-    /** Still today, and read less than {@code refresh} ago (a clock that went back re-reads). */
-    boolean freshAt(Instant today, Instant now, Duration refresh) {
-      return this.today.equals(today) && !now.isBefore(readAt) && now.isBefore(readAt.plus(refresh));
+  private record Entry<T>(Instant from, Instant to, Instant readAt, T value) {
+    /** The same span, read less than {@code refresh} ago (a clock that went back re-reads). */
+    boolean freshAt(Instant from, Instant to, Instant now, Duration refresh) {
+      return this.from.equals(from) && this.to.equals(to) && !now.isBefore(readAt) && now.isBefore(readAt.plus(refresh));
     }
   }
 }

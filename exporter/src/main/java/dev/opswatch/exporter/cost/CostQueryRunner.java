@@ -5,6 +5,7 @@ import dev.opswatch.exporter.db.Labels;
 import dev.opswatch.exporter.db.NamedSql;
 import dev.opswatch.exporter.db.NamedStatements;
 import dev.opswatch.exporter.db.RejectedRows;
+import dev.opswatch.exporter.db.Timestamps;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -12,7 +13,6 @@ import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.time.LocalDateTime;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -47,14 +47,12 @@ public final class CostQueryRunner {
     return query.name();
   }
 
-  /** Cost per model; rows the query or this reader finds invalid are added to {@code rejected}. */
-  public List<ModelUsage> run(Connection connection, BillingPeriod period, RejectedRows rejected) throws SQLException {
-    return run(connection, period.start(), period.end(), rejected);
-  }
-
-  /** Cost per model for rows in [from, to); the query's :period_start and :period_end get these bounds. */
+  /**
+   * Cost per model for rows in [from, to); the query's :period_start and :period_end get these bounds.
+   * Rows the query or this reader finds invalid are added to {@code rejected}.
+   */
   public List<ModelUsage> run(Connection connection, Instant from, Instant to, RejectedRows rejected) throws SQLException {
-    try (PreparedStatement statement = NamedStatements.prepare(connection, sql, values(utc(from), utc(to)), clientTimeoutSeconds)) {
+    try (PreparedStatement statement = NamedStatements.prepare(connection, sql, values(Timestamps.utc(from), Timestamps.utc(to)), clientTimeoutSeconds)) {
       try (ResultSet rs = statement.executeQuery()) {
         Set<String> columns = columns(rs.getMetaData());
         List<ModelUsage> rows = new ArrayList<>();
@@ -90,10 +88,6 @@ public final class CostQueryRunner {
           ModelUsage::plus);
     }
     return new ArrayList<>(byModel.values());
-  }
-
-  private static LocalDateTime utc(Instant instant) {
-    return LocalDateTime.ofInstant(instant, ZoneOffset.UTC);
   }
 
   /** The query's own parameters, then the ones every cost query may use. */

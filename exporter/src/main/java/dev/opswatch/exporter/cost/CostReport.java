@@ -14,4 +14,16 @@ public record CostReport(
     double totalBudgetEur,
     Thresholds totalThresholds,
     BudgetCheck totalSpend,
-    BudgetCheck totalForecast) {}
+    BudgetCheck totalForecast) {
+
+  /** Every amount is in this currency. */
+  public static final String CURRENCY = "EUR";
+
+  public double totalTodayEur() {
+    return providers.stream().mapToDouble(ProviderCost::todayEur).sum();
+  }
+
+  public double totalPreviousPeriodEur() {
+    return providers.stream().mapToDouble(ProviderCost::previousPeriodEur).sum();
+  }
+}

@@ -3,9 +3,9 @@ package dev.opswatch.exporter.cost;
 import dev.opswatch.exporter.config.ExporterConfig;
 import dev.opswatch.exporter.config.ProviderConfig;
 import dev.opswatch.exporter.db.Database;
+import dev.opswatch.exporter.db.DatabaseSource;
 import dev.opswatch.exporter.db.RejectedRows;
-import dev.opswatch.exporter.refresh.Source;
-import dev.opswatch.exporter.refresh.SourceOutput;
+import dev.opswatch.exporter.metrics.Samples;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -17,23 +17,30 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** The {@code costs} source: month-to-date spend per provider, forecasts and budget levels. */
-public final class CostSource implements Source {
+/**
+ * The {@code costs} source: spend per provider in the billing period, today and in the previous
+ * period, forecasts and budget levels. The month's past days and the whole previous period are
+ * closed: each is read from the database once per {@code closed-days-refresh} (and at once when a
+ * new day or month begins), so the previous period's final figures survive the rollover and a
+ * restart; today's rows are read at every refresh.
+ */
+public final class CostSource extends DatabaseSource<CostReport> {
   public static final String NAME = "costs";
 
-  private final Database database;
   private final ZoneId zone;
-  private final Duration interval;
   private final BudgetEvaluator evaluator;
   private final Map<String, List<CostQueryRunner>> runnersByProvider = new LinkedHashMap<>();
   /** Per provider and query ("provider/query"), the usage of the month's past days. */
-  private final ClosedDaysCache<Map<String, List<ModelUsage>>> closedDays;
+  private final ClosedDaysCache<Map<String, List<ModelUsage>>> pastDays;
+  /** Per provider and query, the usage of the whole previous period. */
+  private final ClosedDaysCache<Map<String, List<ModelUsage>>> previousPeriod;
 
   public CostSource(ExporterConfig config, Database database) {
-    this.database = database;
+    super(NAME, config.sources().refreshInterval(NAME, Duration.ofSeconds(60)), database);
     this.zone = config.billing().timeZone();
-    this.interval = config.sources().refreshInterval(NAME, Duration.ofSeconds(60));
-    this.closedDays = new ClosedDaysCache<>(config.sources().closedDaysRefresh(NAME), Map.of());
+    Duration closedDaysRefresh = config.sources().closedDaysRefresh(NAME);
+    this.pastDays = new ClosedDaysCache<>(closedDaysRefresh, Map.of());
+    this.previousPeriod = new ClosedDaysCache<>(closedDaysRefresh, Map.of());
     this.evaluator = new BudgetEvaluator(
         config.providers(), config.budget().totalEur(), config.budget().thresholds(),
         new Forecaster(config.billing().forecastMinElapsed()));
@@ -46,12 +53,48 @@ public final class CostSource implements Source {
     }
   }
 
-  private Map<String, List<ModelUsage>> readPastDays(Connection connection, Instant periodStart, Instant today,
-      RejectedRows rejected) throws SQLException {
+  @Override
+  protected CostReport read(Connection connection, Instant now, RejectedRows rejected) throws SQLException {
+    BillingPeriod period = BillingPeriod.containing(now, zone);
+    BillingPeriod previous = period.previous();
+    Instant today = period.startOfDay(now);
+    Map<String, List<ModelUsage>> past =
+        pastDays.get(period.start(), today, now, (from, to) -> readAll(connection, from, to, rejected));
+    Map<String, List<ModelUsage>> before =
+        previousPeriod.get(previous.start(), previous.end(), now, (from, to) -> readAll(connection, from, to, rejected));
+    Map<String, MeteredSpend> metered = new HashMap<>();
+    for (Map.Entry<String, List<CostQueryRunner>> e : runnersByProvider.entrySet()) {
+      Map<String, Double> byQuery = new LinkedHashMap<>();
+      Map<String, ModelUsage> byModel = new LinkedHashMap<>();
+      double todayEur = 0;
+      double previousEur = 0;
+      for (CostQueryRunner runner : e.getValue()) {
+        String key = key(e.getKey(), runner);
+        List<ModelUsage> todays = runner.run(connection, today, period.end(), rejected);
+        List<ModelUsage> models = new ArrayList<>(past.getOrDefault(key, List.of()));
+        models.addAll(todays);
+        byQuery.put(runner.name(), sum(models));
+        models.forEach(m -> byModel.merge(m.model(), m, ModelUsage::plus));
+        todayEur += sum(todays);
+        previousEur += sum(before.getOrDefault(key, List.of()));
+      }
+      metered.put(e.getKey(), new MeteredSpend(byQuery, List.copyOf(byModel.values()), todayEur, previousEur));
+    }
+    return evaluator.evaluate(period, now, metered);
+  }
+
+  @Override
+  protected Samples render(CostReport report) {
+    return CostMetrics.render(report);
+  }
+
+  /** Every metered provider's queries over [from, to), by "provider/query". */
+  private Map<String, List<ModelUsage>> readAll(Connection connection, Instant from, Instant to, RejectedRows rejected)
+      throws SQLException {
     Map<String, List<ModelUsage>> usage = new HashMap<>();
     for (Map.Entry<String, List<CostQueryRunner>> e : runnersByProvider.entrySet()) {
       for (CostQueryRunner runner : e.getValue()) {
-        usage.put(key(e.getKey(), runner), runner.run(connection, periodStart, today, rejected));
+        usage.put(key(e.getKey(), runner), runner.run(connection, from, to, rejected));
       }
     }
     return Map.copyOf(usage);
@@ -61,41 +104,7 @@ public final class CostSource implements Source {
     return provider + "/" + runner.name();
   }
 
-  @Override
-  public String name() {
-    return NAME;
-  }
-
-  @Override
-  public Duration refreshInterval() {
-    return interval;
-  }
-
-  @Override
-  public SourceOutput refresh(Instant now) throws Exception {
-    BillingPeriod period = BillingPeriod.containing(now, zone);
-    Instant today = period.startOfDay(now);
-    RejectedRows rejected = new RejectedRows();
-    Map<String, MeteredSpend> metered = runnersByProvider.isEmpty()
-        ? Map.of()
-        : database.readOnly(connection -> {
-          Map<String, List<ModelUsage>> past = closedDays.get(period, now,
-              (start, end) -> readPastDays(connection, start, end, rejected));
-          Map<String, MeteredSpend> result = new HashMap<>();
-          for (Map.Entry<String, List<CostQueryRunner>> e : runnersByProvider.entrySet()) {
-            Map<String, Double> byQuery = new LinkedHashMap<>();
-            Map<String, ModelUsage> byModel = new LinkedHashMap<>();
-            for (CostQueryRunner runner : e.getValue()) {
-              List<ModelUsage> models = new ArrayList<>(past.getOrDefault(key(e.getKey(), runner), List.of()));
-              models.addAll(runner.run(connection, today, period.end(), rejected));
-              byQuery.put(runner.name(), models.stream().mapToDouble(ModelUsage::costEur).sum());
-              models.forEach(m -> byModel.merge(m.model(), m, ModelUsage::plus));
-            }
-            result.put(e.getKey(), new MeteredSpend(byQuery, List.copyOf(byModel.values())));
-          }
-          return result;
-        });
-    CostReport report = evaluator.evaluate(period, now, metered);
-    return new SourceOutput(CostMetrics.render(report), report, rejected.asMap());
+  private static double sum(List<ModelUsage> models) {
+    return models.stream().mapToDouble(ModelUsage::costEur).sum();
   }
 }

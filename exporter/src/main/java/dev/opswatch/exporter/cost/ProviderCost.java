@@ -8,7 +8,9 @@ import java.util.OptionalDouble;
 
 /**
  * One provider's figures for the billing period. {@code spend} and {@code forecast} are empty
- * when the provider has no budget (a fixed provider without one).
+ * when the provider has no budget (a fixed provider without one). {@code todayEur} is the metered
+ * spend of the current day (0 for a fixed fee, which is billed with the period, not per day);
+ * {@code previousPeriodEur} the final spend of the previous period.
  */
 public record ProviderCost(
     ProviderConfig provider,
@@ -18,4 +20,11 @@ public record ProviderCost(
     Optional<BudgetCheck> spend,
     Optional<BudgetCheck> forecast,
     Map<String, Double> costByQuery,
-    List<ModelUsage> models) {}
+    List<ModelUsage> models,
+    double todayEur,
+    double previousPeriodEur) {
+
+  public boolean fixed() {
+    return provider.kind() == ProviderConfig.Kind.FIXED;
+  }
+}

@@ -8,6 +8,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.Properties;
 
 /**
  * The exporter's only way into the app's database: a pool of at most two connections, every
@@ -49,15 +50,25 @@ public final class Database implements AutoCloseable {
     hikari.setInitializationFailTimeout(-1);
     hikari.setAutoCommit(false);
     hikari.setReadOnly(true);
-    hikari.addDataSourceProperty("ApplicationName", config.applicationName());
-    hikari.addDataSourceProperty("connectTimeout", seconds(config.connectTimeout()));
-    hikari.addDataSourceProperty("loginTimeout", seconds(config.connectTimeout()));
-    hikari.addDataSourceProperty("socketTimeout", seconds(config.socketTimeout()));
-    hikari.addDataSourceProperty("tcpKeepAlive", "true");
-    // READ ONLY on every transaction, sent by the driver, enforced by the server.
-    hikari.addDataSourceProperty("readOnlyMode", "always");
-    hikari.addDataSourceProperty("prepareThreshold", "0");
+    hikari.setDataSourceProperties(driverProperties(config));
     this.pool = new HikariDataSource(hikari);
+  }
+
+  /**
+   * The driver's settings, the same for the pool and for {@code --check-config --connect}. Settings
+   * are per transaction and statements are never named on the server, for pgBouncer's transaction mode.
+   */
+  static Properties driverProperties(ExporterConfig.Database config) {
+    Properties p = new Properties();
+    p.setProperty("ApplicationName", config.applicationName());
+    p.setProperty("connectTimeout", seconds(config.connectTimeout()));
+    p.setProperty("loginTimeout", seconds(config.connectTimeout()));
+    p.setProperty("socketTimeout", seconds(config.socketTimeout()));
+    p.setProperty("tcpKeepAlive", "true");
+    // READ ONLY on every transaction, sent by the driver, enforced by the server.
+    p.setProperty("readOnlyMode", "always");
+    p.setProperty("prepareThreshold", "0");
+    return p;
   }
 
   public <T> T readOnly(Work<T> work) throws SQLException {
@@ -81,11 +92,6 @@ public final class Database implements AutoCloseable {
   /** The client-side query timeout: a second line of defence behind statement_timeout. */
   public int clientTimeoutSeconds() {
     return (int) Math.max(1, statementTimeout.toSeconds() + 5);
-  }
-
-  public int activeConnections() {
-    HikariPoolMXBean bean = pool.getHikariPoolMXBean();
-    return bean == null ? 0 : bean.getActiveConnections();
   }
 
   public int totalConnections() {

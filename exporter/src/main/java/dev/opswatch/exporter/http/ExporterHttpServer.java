@@ -56,7 +56,7 @@ public final class ExporterHttpServer implements AutoCloseable {
       ExporterConfig.Http config, PrometheusRegistry registry, SnapshotStore store, Map<String, HttpHandler> extraRoutes)
       throws IOException {
     Map<String, HttpHandler> routes = new LinkedHashMap<>();
-    routes.put("/metrics", new MetricsEndpoint(registry, store::contentMark));
+    routes.put("/metrics", new MetricsEndpoint(registry));
     routes.put("/-/healthy", exchange -> Responses.text(exchange, 200, "OK\n"));
     routes.put("/-/ready", exchange -> readiness(exchange, store));
     routes.putAll(extraRoutes);

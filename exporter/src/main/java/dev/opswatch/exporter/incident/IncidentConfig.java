@@ -4,8 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigValueType;
 import dev.opswatch.exporter.config.ConfigErrors;
-import dev.opswatch.exporter.config.ConfigLoader;
-import dev.opswatch.exporter.config.ExporterConfig;
+import dev.opswatch.exporter.config.ConfigValues;
 import dev.opswatch.exporter.config.KnownKeys;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -30,10 +29,6 @@ public record IncidentConfig(
   private static final String WORD = "[a-z0-9_-]+";
   private static final Set<String> CATEGORY_KEYS = Set.of("severity", "action-contains");
 
-  public static IncidentConfig parse(ExporterConfig config) {
-    return parse(config.raw().getConfig("opswatch"));
-  }
-
   /** Parses and validates {@code incidents} of the {@code opswatch} object {@code c}. */
   public static IncidentConfig parse(Config c) {
     KnownKeys.check(c, "incidents", Set.of("lookback", "unresolved-window", "known-types", "telemetry-categories", "recent"));
@@ -41,12 +36,9 @@ public record IncidentConfig(
     Duration lookback = within(c, "incidents.lookback", Duration.ofMinutes(1), Duration.ofDays(90));
     Duration unresolved = within(c, "incidents.unresolved-window", Duration.ofHours(1), Duration.ofDays(366));
     Duration recentWindow = within(c, "incidents.recent.window", Duration.ofMinutes(1), Duration.ofDays(7));
-    int limit = c.getInt("incidents.recent.limit");
-    if (limit < 1 || limit > 100) {
-      throw ConfigErrors.badValue(c, "incidents.recent.limit", "must be between 1 and 100, got " + limit);
-    }
+    int limit = ConfigValues.integer(c, "incidents.recent.limit", 1, 100);
     Set<String> types = new LinkedHashSet<>();
-    for (String type : c.getStringList("incidents.known-types")) {
+    for (String type : ConfigValues.stringList(c, "incidents.known-types")) {
       if (!type.matches(NAME) || type.equals(ESCALATION) || type.equals(OTHER)) {
         throw ConfigErrors.badValue(c, "incidents.known-types",
             "'" + type + "' must match " + NAME + " and not be escalation or other (the labels of unlisted types)");
@@ -94,7 +86,7 @@ public record IncidentConfig(
       }
       List<String> words = new ArrayList<>();
       if (c.hasPath(base + ".action-contains")) {
-        for (String word : c.getStringList(base + ".action-contains")) {
+        for (String word : ConfigValues.stringList(c, base + ".action-contains")) {
           String lower = word.toLowerCase(Locale.ROOT);
           if (!lower.matches(WORD)) {
             throw ConfigErrors.badValue(c, base + ".action-contains", "'" + word + "' must be letters, digits, _ or - only");
@@ -108,10 +100,6 @@ public record IncidentConfig(
   }
 
   private static Duration within(Config c, String path, Duration min, Duration max) {
-    Duration value = ConfigLoader.positive(c, path, min);
-    if (value.compareTo(max) > 0) {
-      throw ConfigErrors.badValue(c, path, "must be at most " + max.toDays() + "d, got " + c.getString(path));
-    }
-    return value;
+    return ConfigValues.duration(c, path, min, max);
   }
 }

@@ -2,9 +2,11 @@ package dev.opswatch.exporter.incident;
 
 import dev.opswatch.exporter.config.ExporterConfig;
 import dev.opswatch.exporter.db.Database;
+import dev.opswatch.exporter.db.DatabaseSource;
 import dev.opswatch.exporter.db.RejectedRows;
-import dev.opswatch.exporter.refresh.Source;
-import dev.opswatch.exporter.refresh.SourceOutput;
+import dev.opswatch.exporter.metrics.Samples;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -12,20 +14,18 @@ import java.util.Map;
 import java.util.Optional;
 
 /** The {@code incidents} source: SafetyEvent and TelemetryEvent incidents, and the recent list. */
-public final class IncidentSource implements Source {
+public final class IncidentSource extends DatabaseSource<IncidentReport> {
   public static final String NAME = "incidents";
 
-  private final Database database;
-  private final Duration interval;
   private final IncidentConfig config;
   private final SafetyEventQuery safetyEvents;
   private final TelemetryIncidentQuery telemetry;
   /** Only the admin API shows the recent list: without it the query is not run. */
   private final Optional<RecentIncidentQuery> recent;
 
-  public IncidentSource(ExporterConfig exporter, IncidentConfig config, Database database) {
-    this.database = database;
-    this.interval = exporter.sources().refreshInterval(NAME, Duration.ofSeconds(60));
+  public IncidentSource(ExporterConfig exporter, Database database) {
+    super(NAME, exporter.sources().refreshInterval(NAME, Duration.ofSeconds(60)), database);
+    IncidentConfig config = exporter.incidents();
     this.config = config;
     this.safetyEvents = new SafetyEventQuery(config, database.clientTimeoutSeconds());
     this.telemetry = new TelemetryIncidentQuery(config.telemetryCategories(), database.clientTimeoutSeconds());
@@ -35,24 +35,15 @@ public final class IncidentSource implements Source {
   }
 
   @Override
-  public String name() {
-    return NAME;
+  protected IncidentReport read(Connection connection, Instant now, RejectedRows rejected) throws SQLException {
+    SafetyEventQuery.Result counts = safetyEvents.run(connection, now, rejected);
+    Map<TelemetryCategory, Long> byCategory = telemetry.run(connection, now.minus(config.lookback()), now);
+    List<RecentIncident> latest = recent.isPresent() ? recent.get().run(connection, now) : List.of();
+    return new IncidentReport(now, config.lookback(), counts.byType(), counts.unresolved(), counts.newest(), byCategory, latest);
   }
 
   @Override
-  public Duration refreshInterval() {
-    return interval;
-  }
-
-  @Override
-  public SourceOutput refresh(Instant now) throws Exception {
-    RejectedRows rejected = new RejectedRows();
-    IncidentReport report = database.readOnly(connection -> {
-      SafetyEventQuery.Result counts = safetyEvents.run(connection, now, rejected);
-      Map<TelemetryCategory, Long> byCategory = telemetry.run(connection, now.minus(config.lookback()), now);
-      List<RecentIncident> latest = recent.isPresent() ? recent.get().run(connection, now) : List.of();
-      return new IncidentReport(now, config.lookback(), counts.byType(), counts.unresolved(), counts.newest(), byCategory, latest);
-    });
-    return new SourceOutput(IncidentMetrics.render(report), report, rejected.asMap());
+  protected Samples render(IncidentReport report) {
+    return IncidentMetrics.render(report);
   }
 }

@@ -2,13 +2,13 @@ package dev.opswatch.exporter.incident;
 
 import dev.opswatch.exporter.db.NamedSql;
 import dev.opswatch.exporter.db.NamedStatements;
+import dev.opswatch.exporter.db.Timestamps;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.time.LocalDateTime;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -61,7 +61,7 @@ final class RecentIncidentQuery {
             : severityOfCategory(kind);
         incidents.add(new RecentIncident(
             identifier(rs.getString("id")),
-            rs.getObject("timestamp", LocalDateTime.class).toInstant(ZoneOffset.UTC),
+            Timestamps.instant(rs.getObject("timestamp", LocalDateTime.class)),
             source,
             identifier(kind),
             identifier(rs.getString("action")),

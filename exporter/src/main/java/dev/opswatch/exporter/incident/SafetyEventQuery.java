@@ -3,13 +3,13 @@ package dev.opswatch.exporter.incident;
 import dev.opswatch.exporter.db.NamedSql;
 import dev.opswatch.exporter.db.NamedStatements;
 import dev.opswatch.exporter.db.RejectedRows;
+import dev.opswatch.exporter.db.Timestamps;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.time.LocalDateTime;
-import java.time.ZoneOffset;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -58,10 +58,10 @@ final class SafetyEventQuery {
     Instant lookbackStart = now.minus(config.lookback());
     Instant unresolvedStart = now.minus(config.unresolvedWindow());
     Map<String, Object> values = Map.of(
-        "lookback_start", utc(lookbackStart),
-        "unresolved_start", utc(unresolvedStart),
-        "earliest", utc(lookbackStart.isBefore(unresolvedStart) ? lookbackStart : unresolvedStart),
-        "until", utc(now));
+        "lookback_start", Timestamps.utc(lookbackStart),
+        "unresolved_start", Timestamps.utc(unresolvedStart),
+        "earliest", Timestamps.utc(lookbackStart.isBefore(unresolvedStart) ? lookbackStart : unresolvedStart),
+        "until", Timestamps.utc(now));
     try (PreparedStatement s = NamedStatements.prepare(connection, COUNTS, values, timeoutSeconds);
         ResultSet rs = s.executeQuery()) {
       while (rs.next()) {
@@ -75,19 +75,15 @@ final class SafetyEventQuery {
       }
     }
     Map<Severity, Instant> newest = new EnumMap<>(Severity.class);
-    try (PreparedStatement s = NamedStatements.prepare(connection, NEWEST, Map.of("until", utc(now)), timeoutSeconds);
+    try (PreparedStatement s = NamedStatements.prepare(connection, NEWEST, Map.of("until", Timestamps.utc(now)), timeoutSeconds);
         ResultSet rs = s.executeQuery()) {
       while (rs.next()) {
         LocalDateTime t = rs.getObject("newest", LocalDateTime.class);
         if (t != null) {
-          newest.put(Severity.ofSafetyEvent(rs.getString("severity")).orElseThrow(), t.toInstant(ZoneOffset.UTC));
+          newest.put(Severity.ofSafetyEvent(rs.getString("severity")).orElseThrow(), Timestamps.instant(t));
         }
       }
     }
     return new Result(byType, unresolved, newest);
-  }
-
-  static LocalDateTime utc(Instant t) {
-    return LocalDateTime.ofInstant(t, ZoneOffset.UTC);
   }
 }

@@ -2,6 +2,7 @@ package dev.opswatch.exporter.incident;
 
 import dev.opswatch.exporter.db.NamedSql;
 import dev.opswatch.exporter.db.NamedStatements;
+import dev.opswatch.exporter.db.Timestamps;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -57,7 +58,7 @@ final class TelemetryIncidentQuery {
     return new HashMap<>(Map.of(
         "categories", NamedStatements.textArray(connection, categories.stream().map(TelemetryCategory::category).toList()),
         "action_patterns", NamedStatements.textArray(connection, categories.stream().map(TelemetryCategory::actionPattern).toList()),
-        "since", SafetyEventQuery.utc(since),
-        "until", SafetyEventQuery.utc(until)));
+        "since", Timestamps.utc(since),
+        "until", Timestamps.utc(until)));
   }
 }

@@ -1,5 +1,7 @@
 package dev.opswatch.exporter.model;
 
+import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 
 /** How close a spend or a use is to its limit. The order matters: later is worse. */
@@ -27,4 +29,7 @@ public enum Level {
     }
     return OK;
   }
+
+  /** Every label, in order: the states of a status StateSet. */
+  public static final List<String> LABELS = Arrays.stream(values()).map(Level::label).toList();
 }

@@ -4,8 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigValueType;
 import dev.opswatch.exporter.config.ConfigErrors;
-import dev.opswatch.exporter.config.ConfigLoader;
-import dev.opswatch.exporter.config.ExporterConfig;
+import dev.opswatch.exporter.config.ConfigValues;
 import dev.opswatch.exporter.config.KnownKeys;
 import dev.opswatch.exporter.config.Secrets;
 import java.time.Duration;
@@ -25,23 +24,13 @@ public record ProbeConfig(
   private static final Duration MIN_TIMEOUT = Duration.ofMillis(100);
   private static final Set<String> TARGET_KEYS = Set.of("url", "bearer-token-env", "bearer-token-file", "checks");
 
-  public static ProbeConfig parse(ExporterConfig config) {
-    return parse(config.raw().getConfig("opswatch"), System.getenv());
-  }
-
   /** Parses and validates {@code probes} of the {@code opswatch} object {@code c}; tokens named by env come from {@code env}. */
   public static ProbeConfig parse(Config c, Map<String, String> env) {
     KnownKeys.check(c, "probes", Set.of("connect-timeout", "read-timeout", "call-timeout", "max-concurrent", "checks", "targets"));
-    Duration connect = ConfigLoader.positive(c, "probes.connect-timeout", MIN_TIMEOUT);
-    Duration read = ConfigLoader.positive(c, "probes.read-timeout", MIN_TIMEOUT);
-    Duration call = ConfigLoader.positive(c, "probes.call-timeout", MIN_TIMEOUT);
-    if (call.compareTo(Duration.ofSeconds(60)) > 0) {
-      throw ConfigErrors.badValue(c, "probes.call-timeout", "must be at most 60s, got " + c.getString("probes.call-timeout"));
-    }
-    int maxConcurrent = c.getInt("probes.max-concurrent");
-    if (maxConcurrent < 1 || maxConcurrent > 32) {
-      throw ConfigErrors.badValue(c, "probes.max-concurrent", "must be between 1 and 32, got " + maxConcurrent);
-    }
+    Duration connect = ConfigValues.duration(c, "probes.connect-timeout", MIN_TIMEOUT);
+    Duration read = ConfigValues.duration(c, "probes.read-timeout", MIN_TIMEOUT);
+    Duration call = ConfigValues.duration(c, "probes.call-timeout", MIN_TIMEOUT, Duration.ofSeconds(60));
+    int maxConcurrent = ConfigValues.integer(c, "probes.max-concurrent", 1, 32);
     List<String> defaultChecks = checks(c, "probes.checks");
     ConfigObject object = c.getObject("probes.targets");
     List<ProbeTarget> targets = new ArrayList<>();

@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * time. It never gates readiness: the exporter is useful while the app is down, and that is when
  * it matters most. Failures are results, so a refresh itself only fails on a bug.
  */
-public final class ProbeSource implements Source {
+public final class ProbeSource implements Source<List<ProbeResult>> {
   public static final String NAME = "probes";
   private static final Logger log = LoggerFactory.getLogger(ProbeSource.class);
 
@@ -70,7 +70,7 @@ public final class ProbeSource implements Source {
   }
 
   @Override
-  public SourceOutput refresh(Instant now) throws InterruptedException {
+  public SourceOutput<List<ProbeResult>> refresh(Instant now) throws InterruptedException {
     List<Callable<ProbeResult>> probes = config.targets().stream().<Callable<ProbeResult>>map(t -> () -> prober.probe(t)).toList();
     // OkHttp's call timeout bounds each probe; this bounds the batch should that ever fail.
     int rounds = (probes.size() + config.maxConcurrent() - 1) / config.maxConcurrent();

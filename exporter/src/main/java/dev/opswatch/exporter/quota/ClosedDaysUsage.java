@@ -27,7 +27,8 @@ final class ClosedDaysUsage {
   WindowUsage read(Connection connection, QuotaWindow.Bounds month, RejectedCounting counting) throws SQLException {
     Instant now = month.end();
     BillingPeriod period = BillingPeriod.containing(month.start(), zone);
-    WindowUsage past = pastDays.get(period, now, (start, today) -> query.run(connection, start, today, counting));
+    WindowUsage past = pastDays.get(period.start(), period.startOfDay(now), now,
+        (start, today) -> query.run(connection, start, today, counting));
     return past.plus(query.run(connection, period.startOfDay(now), now, counting));
   }
 }

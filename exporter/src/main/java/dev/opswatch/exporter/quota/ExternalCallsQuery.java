@@ -42,7 +42,7 @@ final class ExternalCallsQuery {
         SELECT label,
                metadata IS NULL OR metadata ~ :flat_object AS castable,
                CASE WHEN metadata ~ :flat_object THEN metadata::jsonb ->> 'success' END AS success
-        """ + ROWS + """
+      """ + ROWS + """
       ) AS calls
       GROUP BY label
       """);
@@ -53,14 +53,12 @@ final class ExternalCallsQuery {
       LIMIT :max_rows
       """);
 
-  private final String category;
   private final List<QuotaProvider> providers;
-  private final int timeoutSeconds;
+  private final TelemetryRows rows;
 
   ExternalCallsQuery(String category, List<QuotaProvider> providers, int timeoutSeconds) {
-    this.category = category;
     this.providers = List.copyOf(providers);
-    this.timeoutSeconds = timeoutSeconds;
+    this.rows = new TelemetryRows(category, providers.stream().map(QuotaProvider::label).toList(), timeoutSeconds);
   }
 
   List<CallStats> run(Connection connection, QuotaWindow.Bounds window, RejectedRows rejected) throws SQLException {
@@ -106,14 +104,10 @@ final class ExternalCallsQuery {
   }
 
   private PreparedStatement prepare(Connection connection, NamedSql sql, QuotaWindow.Bounds window) throws SQLException {
-    Map<String, Object> values = Map.of(
-        "category", category,
-        "window_start", window.startUtc(),
-        "window_end", window.endUtc(),
-        "labels", NamedStatements.textArray(connection, providers.stream().map(QuotaProvider::label).toList()),
-        "flat_object", CallMetadata.FLAT_OBJECT_REGEX,
-        "max_length", MAX_METADATA_LENGTH,
-        "max_rows", MAX_UNUSUAL_ROWS);
-    return NamedStatements.prepare(connection, sql, values, timeoutSeconds);
+    Map<String, Object> values = rows.values(connection, window.start(), window.end());
+    values.put("flat_object", CallMetadata.FLAT_OBJECT_REGEX);
+    values.put("max_length", MAX_METADATA_LENGTH);
+    values.put("max_rows", MAX_UNUSUAL_ROWS);
+    return NamedStatements.prepare(connection, sql, values, rows.timeoutSeconds());
   }
 }

@@ -5,8 +5,7 @@ import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigValueType;
 import dev.opswatch.exporter.config.ConfigErrors;
-import dev.opswatch.exporter.config.ConfigLoader;
-import dev.opswatch.exporter.config.ExporterConfig;
+import dev.opswatch.exporter.config.ConfigValues;
 import dev.opswatch.exporter.config.KnownKeys;
 import dev.opswatch.exporter.model.Thresholds;
 import java.time.Duration;
@@ -29,22 +28,15 @@ public record QuotaConfig(String category, Duration errorWindow, List<QuotaProvi
   private static final Set<String> QUOTA_KEYS =
       Set.of("display-name", "actions", "measure", "window", "limit", "warning-ratio", "critical-ratio");
 
-  public static QuotaConfig parse(ExporterConfig config) {
-    return parse(config.raw().getConfig("opswatch"));
-  }
-
   /** Parses and validates {@code quotas} of the {@code opswatch} object {@code c}. */
   public static QuotaConfig parse(Config c) {
     KnownKeys.check(c, "quotas", Set.of("category", "error-window", "warning-ratio", "critical-ratio", "providers"));
-    String category = c.getString("quotas.category").strip();
+    String category = ConfigValues.string(c, "quotas.category").strip();
     if (category.isEmpty()) {
       throw ConfigErrors.badValue(c, "quotas.category", "must name the TelemetryEvent category of external API calls");
     }
-    Duration errorWindow = ConfigLoader.positive(c, "quotas.error-window", Duration.ofMinutes(1));
-    if (errorWindow.compareTo(Duration.ofDays(1)) > 0) {
-      throw ConfigErrors.badValue(c, "quotas.error-window", "must be at most 24h, got " + c.getString("quotas.error-window"));
-    }
-    Thresholds defaults = ConfigLoader.thresholds(c, "quotas", null);
+    Duration errorWindow = ConfigValues.duration(c, "quotas.error-window", Duration.ofMinutes(1), Duration.ofDays(1));
+    Thresholds defaults = ConfigValues.thresholds(c, "quotas", null);
     ConfigObject object = c.getObject("quotas.providers");
     List<QuotaProvider> providers = new ArrayList<>();
     List<QuotaDefinition> quotas = new ArrayList<>();
@@ -71,7 +63,7 @@ public record QuotaConfig(String category, Duration errorWindow, List<QuotaProvi
         throw ConfigErrors.badValue(c, culprit, "two providers count the same TelemetryEvent label '" + provider.label() + "'");
       }
       providers.add(provider);
-      Thresholds providerThresholds = ConfigLoader.thresholds(c, base, defaults);
+      Thresholds providerThresholds = ConfigValues.thresholds(c, base, defaults);
       if (c.hasPath(base + ".quotas")) {
         quotas.addAll(quotasOf(c, base + ".quotas", provider, providerThresholds));
       }
@@ -94,14 +86,14 @@ public record QuotaConfig(String category, Duration errorWindow, List<QuotaProvi
         throw ConfigErrors.badValue(c, base, "must be an object (or null to remove the quota)");
       }
       KnownKeys.check(c, base, QUOTA_KEYS);
-      List<String> actions = c.hasPath(base + ".actions") ? c.getStringList(base + ".actions") : List.of();
+      List<String> actions = c.hasPath(base + ".actions") ? ConfigValues.stringList(c, base + ".actions") : List.of();
       if (actions.stream().anyMatch(String::isBlank)) {
         throw ConfigErrors.badValue(c, base + ".actions", "must not contain empty action names");
       }
       String period = c.hasPath(base + ".window") ? c.getString(base + ".window").strip() : "";
       quotas.add(new QuotaDefinition(
           provider, id, text(c, base + ".display-name", id), List.copyOf(actions), measure(c, base),
-          window(c, base + ".window", period), period, limit(c, base), ConfigLoader.thresholds(c, base, defaults)));
+          window(c, base + ".window", period), period, limit(c, base), ConfigValues.thresholds(c, base, defaults)));
     }
     return quotas;
   }
@@ -136,15 +128,10 @@ public record QuotaConfig(String category, Duration errorWindow, List<QuotaProvi
     if (!c.hasPath(base + ".limit")) {
       throw ConfigErrors.badValue(c, base, "a quota needs a limit");
     }
-    double limit = c.getDouble(base + ".limit");
-    if (!(limit > 0) || Double.isInfinite(limit)) {
-      throw ConfigErrors.badValue(c, base + ".limit", "must be a finite number > 0, got " + limit);
-    }
-    return limit;
+    return ConfigValues.positive(c, base + ".limit");
   }
 
   private static String text(Config c, String path, String fallback) {
-    String value = c.hasPath(path) ? c.getString(path).strip() : "";
-    return value.isEmpty() ? fallback : value;
+    return ConfigValues.string(c, path, fallback);
   }
 }

@@ -2,9 +2,9 @@ package dev.opswatch.exporter.quota;
 
 import dev.opswatch.exporter.config.ExporterConfig;
 import dev.opswatch.exporter.db.Database;
+import dev.opswatch.exporter.db.DatabaseSource;
 import dev.opswatch.exporter.db.RejectedRows;
-import dev.opswatch.exporter.refresh.Source;
-import dev.opswatch.exporter.refresh.SourceOutput;
+import dev.opswatch.exporter.metrics.Samples;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -25,13 +25,10 @@ import java.util.Set;
  * Each window reads only its own quotas' provider labels; a calendar month reads its past days
  * once per {@code closed-days-refresh} (see {@link ClosedDaysUsage}).
  */
-public final class QuotaSource implements Source {
+public final class QuotaSource extends DatabaseSource<QuotaReport> {
   public static final String FAST = "quotas_fast";
   public static final String SLOW = "quotas";
 
-  private final String name;
-  private final Duration interval;
-  private final Database database;
   private final ZoneId zone;
   private final List<QuotaDefinition> quotas;
   private final Set<QuotaWindow> windows;
@@ -42,9 +39,7 @@ public final class QuotaSource implements Source {
 
   QuotaSource(String name, Duration interval, Database database, ZoneId zone, QuotaConfig config,
       List<QuotaDefinition> quotas, boolean withCalls, Duration closedDaysRefresh) {
-    this.name = name;
-    this.interval = interval;
-    this.database = database;
+    super(name, interval, database);
     this.zone = zone;
     this.quotas = List.copyOf(quotas);
     this.windows = new LinkedHashSet<>(quotas.stream().map(QuotaDefinition::window).toList());
@@ -62,13 +57,14 @@ public final class QuotaSource implements Source {
   }
 
   /** The sources the config needs: a source without quotas or calls to watch is left out. */
-  public static List<Source> create(ExporterConfig config, QuotaConfig quotas, Database database) {
+  public static List<QuotaSource> create(ExporterConfig config, Database database) {
+    QuotaConfig quotas = config.quotas();
     ZoneId zone = config.billing().timeZone();
     List<QuotaDefinition> fast = quotas.quotas().stream().filter(q -> q.window().fast()).toList();
     List<QuotaDefinition> slow = quotas.quotas().stream().filter(q -> !q.window().fast()).toList();
     // Only the slow source has calendar-month windows.
     Duration closedDaysRefresh = config.sources().closedDaysRefresh(SLOW);
-    List<Source> sources = new ArrayList<>();
+    List<QuotaSource> sources = new ArrayList<>();
     if (!fast.isEmpty()) {
       sources.add(new QuotaSource(FAST, config.sources().refreshInterval(FAST, Duration.ofSeconds(15)),
           database, zone, quotas, fast, false, closedDaysRefresh));
@@ -81,36 +77,27 @@ public final class QuotaSource implements Source {
   }
 
   @Override
-  public String name() {
-    return name;
+  protected QuotaReport read(Connection connection, Instant now, RejectedRows rejected) throws SQLException {
+    Map<QuotaWindow, QuotaWindow.Bounds> boundsByWindow = new HashMap<>();
+    windows.forEach(w -> boundsByWindow.put(w, w.at(now, zone)));
+    Map<QuotaWindow, RejectedCounting> counting = RejectedCounting.perWindow(quotas, boundsByWindow, rejected);
+    Map<QuotaWindow, WindowUsage> usageByWindow = new HashMap<>();
+    for (QuotaWindow window : windows) {
+      usageByWindow.put(window, usage(connection, window, boundsByWindow.get(window), counting.get(window)));
+    }
+    List<QuotaUsage> usages = new ArrayList<>();
+    for (QuotaDefinition q : quotas) {
+      usages.add(QuotaUsage.of(q, usageByWindow.get(q.window()).usageOf(q), boundsByWindow.get(q.window())));
+    }
+    List<CallStats> calls = callsQuery.isPresent()
+        ? callsQuery.get().run(connection, errorWindow.at(now, zone), rejected)
+        : List.of();
+    return new QuotaReport(now, List.copyOf(usages), List.copyOf(calls));
   }
 
   @Override
-  public Duration refreshInterval() {
-    return interval;
-  }
-
-  @Override
-  public SourceOutput refresh(Instant now) throws Exception {
-    RejectedRows rejected = new RejectedRows();
-    QuotaReport report = database.readOnly(connection -> {
-      Map<QuotaWindow, QuotaWindow.Bounds> boundsByWindow = new HashMap<>();
-      windows.forEach(w -> boundsByWindow.put(w, w.at(now, zone)));
-      Map<QuotaWindow, RejectedCounting> counting = RejectedCounting.perWindow(quotas, boundsByWindow, rejected);
-      Map<QuotaWindow, WindowUsage> usageByWindow = new HashMap<>();
-      for (QuotaWindow window : windows) {
-        usageByWindow.put(window, usage(connection, window, boundsByWindow.get(window), counting.get(window)));
-      }
-      List<QuotaUsage> usages = new ArrayList<>();
-      for (QuotaDefinition q : quotas) {
-        usages.add(QuotaUsage.of(q, usageByWindow.get(q.window()).usageOf(q), boundsByWindow.get(q.window())));
-      }
-      List<CallStats> calls = callsQuery.isPresent()
-          ? callsQuery.get().run(connection, errorWindow.at(now, zone), rejected)
-          : List.of();
-      return new QuotaReport(now, List.copyOf(usages), List.copyOf(calls));
-    });
-    return new SourceOutput(QuotaMetrics.render(report), report, rejected.asMap());
+  protected Samples render(QuotaReport report) {
+    return QuotaMetrics.render(report);
   }
 
   private WindowUsage usage(Connection connection, QuotaWindow window, QuotaWindow.Bounds bounds, RejectedCounting counting)

@@ -3,9 +3,7 @@ package dev.opswatch.exporter.quota;
 import dev.opswatch.exporter.cost.BillingPeriod;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.LocalDateTime;
 import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.Optional;
 
 /**
@@ -38,14 +36,5 @@ public record QuotaWindow(Duration rollingLength, boolean calendarMonth) {
   }
 
   /** One window's span. {@code length} is the whole window (a calendar month's full length). */
-  public record Bounds(Instant start, Instant end, Duration length, Optional<Instant> reset) {
-    /** Bounds as the app stores timestamps: TIMESTAMP without time zone, holding UTC. */
-    LocalDateTime startUtc() {
-      return LocalDateTime.ofInstant(start, ZoneOffset.UTC);
-    }
-
-    LocalDateTime endUtc() {
-      return LocalDateTime.ofInstant(end, ZoneOffset.UTC);
-    }
-  }
+  public record Bounds(Instant start, Instant end, Duration length, Optional<Instant> reset) {}
 }

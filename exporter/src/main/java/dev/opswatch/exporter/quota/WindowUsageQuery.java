@@ -7,8 +7,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
-import java.time.LocalDateTime;
-import java.time.ZoneOffset;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -41,26 +39,18 @@ final class WindowUsageQuery {
         """.formatted(labelFilter));
   }
 
-  private final String category;
-  private final List<String> labels;
-  private final int timeoutSeconds;
+  private final TelemetryRows rows;
 
   WindowUsageQuery(String category, List<String> labels, int timeoutSeconds) {
-    this.category = category;
-    this.labels = List.copyOf(labels);
-    this.timeoutSeconds = timeoutSeconds;
+    this.rows = new TelemetryRows(category, labels, timeoutSeconds);
   }
 
   /** The usage of the rows in [start, end). */
   WindowUsage run(Connection connection, Instant start, Instant end, RejectedCounting counting) throws SQLException {
     Map<String, Map<String, WindowUsage.Totals>> byLabel = new HashMap<>();
-    Map<String, Object> values = Map.of(
-        "category", category,
-        "window_start", utc(start),
-        "window_end", utc(end),
-        "labels", NamedStatements.textArray(connection, labels));
+    Map<String, Object> values = rows.values(connection, start, end);
     try (PreparedStatement s = NamedStatements.prepare(connection, counting.nullLabel() ? WITH_NULL_LABEL : OWN_LABELS,
-            values, timeoutSeconds);
+            values, rows.timeoutSeconds());
         ResultSet rs = s.executeQuery()) {
       while (rs.next()) {
         String label = rs.getString("label");
@@ -75,10 +65,5 @@ final class WindowUsageQuery {
       }
     }
     return new WindowUsage(byLabel);
-  }
-
-  /** As the app stores timestamps: TIMESTAMP without time zone, holding UTC. */
-  private static LocalDateTime utc(Instant instant) {
-    return LocalDateTime.ofInstant(instant, ZoneOffset.UTC);
   }
 }

@@ -28,11 +28,11 @@ public final class RefreshLoop implements AutoCloseable {
     this.jitter = jitter;
   }
 
-  public void start(List<Source> sources) {
-    for (Source source : sources) {
+  public void start(List<? extends Source<?>> sources) {
+    for (Source<?> source : sources) {
       store.register(source);
     }
-    for (Source source : sources) {
+    for (Source<?> source : sources) {
       ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, r -> {
         Thread t = new Thread(r, "refresh-" + source.name());
         t.setDaemon(true);
@@ -45,20 +45,20 @@ public final class RefreshLoop implements AutoCloseable {
   }
 
   /** Runs one refresh now, on the caller's thread; used at start-up and by tests. */
-  public boolean refreshOnce(Source source) {
+  public <P> boolean refreshOnce(Source<P> source) {
     long started = System.nanoTime();
     try {
-      SourceOutput output = source.refresh(java.time.Instant.now());
-      store.recordSuccess(source.name(), output, Duration.ofNanos(System.nanoTime() - started));
+      SourceOutput<P> output = source.refresh(java.time.Instant.now());
+      store.recordSuccess(source, output, Duration.ofNanos(System.nanoTime() - started));
       return true;
     } catch (Exception | LinkageError e) {
-      store.recordFailure(source.name(), Duration.ofNanos(System.nanoTime() - started));
-      log.warn("source {} refresh failed: {}", source.name(), describe(e));
+      store.recordFailure(source, Duration.ofNanos(System.nanoTime() - started));
+      log.warn("source {} refresh failed: {}", source.name(), FailureCause.describe(e));
       return false;
     }
   }
 
-  private void runAndReschedule(Source source, ScheduledExecutorService executor) {
+  private void runAndReschedule(Source<?> source, ScheduledExecutorService executor) {
     boolean ok = refreshOnce(source);
     Duration next = source.refreshInterval();
     if (!ok && next.compareTo(RETRY_AFTER_FAILURE) > 0) {
@@ -76,12 +76,6 @@ public final class RefreshLoop implements AutoCloseable {
     }
     double factor = 1 + ThreadLocalRandom.current().nextDouble(-jitter, jitter);
     return Math.max(1, Math.round(millis * factor));
-  }
-
-  /** A failure as one line without secrets: exception class and first message line. */
-  static String describe(Throwable e) {
-    String message = e.getMessage() == null ? "" : e.getMessage().lines().findFirst().orElse("");
-    return e.getClass().getSimpleName() + ": " + dev.opswatch.exporter.config.DatabaseUrl.maskAny(message);
   }
 
   @Override

@@ -1,6 +1,6 @@
 package dev.opswatch.exporter.refresh;
 
-import dev.opswatch.exporter.metrics.MetricFamilies;
+import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -8,21 +8,17 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The latest output of every source. Refresh threads write it; scrapes and the admin API only
- * read it, so no request ever waits on the database.
+ * The latest finished output of every source. Refresh threads write it; scrapes and the admin API
+ * only read it, so no request ever waits on the database, and no source's fault touches another's
+ * snapshots.
  */
 public final class SnapshotStore {
   private final ConcurrentMap<String, SourceState> states = new ConcurrentHashMap<>();
-  /** Bumped on every change of a source's state, so that readers can tell when to re-render. */
-  private final AtomicLong generation = new AtomicLong();
   private final Duration stalenessLimit;
   private final Clock clock;
 
@@ -31,44 +27,34 @@ public final class SnapshotStore {
     this.clock = clock;
   }
 
-  public void register(Source source) {
-    states.put(source.name(), SourceState.initial(source.refreshInterval(), source.gatesReadiness()));
-    generation.incrementAndGet();
+  public void register(Source<?> source) {
+    SourceState previous = states.putIfAbsent(
+        source.name(), SourceState.initial(source.name(), source.refreshInterval(), source.gatesReadiness()));
+    if (previous != null) {
+      throw new IllegalArgumentException("two sources are named " + source.name());
+    }
   }
 
-  public void recordSuccess(String source, SourceOutput output, Duration took) {
+  public <P> void recordSuccess(Source<P> source, SourceOutput<P> output, Duration took) {
     Instant at = clock.instant();
-    states.computeIfPresent(source, (name, state) -> state.succeeded(output, at, took));
-    generation.incrementAndGet();
+    states.computeIfPresent(source.name(), (name, state) -> state.succeeded(output, at, took));
   }
 
-  public void recordFailure(String source, Duration took) {
-    states.computeIfPresent(source, (name, state) -> state.failed(took));
-    generation.incrementAndGet();
+  public void recordFailure(Source<?> source, Duration took) {
+    states.computeIfPresent(source.name(), (name, state) -> state.failed(took));
   }
 
   /**
-   * Equal marks mean {@link #currentMetrics()} returns the same metrics: besides refreshes, only a
-   * source's data going stale changes them. Lets /metrics encode once per change, not per scrape.
+   * The source's last good payload, unless the source never succeeded or its data went stale.
+   * Typed by the source itself: only {@link #recordSuccess} with this source writes its state.
    */
-  public ContentMark contentMark() {
-    long before = generation.get();
-    Instant now = clock.instant();
-    Set<String> fresh = new TreeSet<>();
-    states.forEach((name, state) -> state.fresh(now, stalenessLimit).ifPresent(output -> fresh.add(name)));
-    return new ContentMark(before, fresh);
-  }
-
-  /** See {@link #contentMark()}. */
-  public record ContentMark(long generation, Set<String> freshSources) {}
-
-  /** The source's last good payload, unless the source never succeeded or its data went stale. */
-  public <T> Optional<T> payload(String source, Class<T> type) {
-    SourceState state = states.get(source);
+  @SuppressWarnings("unchecked")
+  public <P> Optional<P> payload(Source<P> source) {
+    SourceState state = states.get(source.name());
     if (state == null) {
       return Optional.empty();
     }
-    return state.fresh(clock.instant(), stalenessLimit).map(SourceOutput::payload).filter(type::isInstance).map(type::cast);
+    return state.fresh(clock.instant(), stalenessLimit).map(output -> (P) output.payload());
   }
 
   /** True once every source that gates readiness has succeeded at least once. */
@@ -81,32 +67,17 @@ public final class SnapshotStore {
     return state != null && state.up();
   }
 
-  /** Fresh data of every source plus the exporter's own metrics about each source. */
-  public MetricFamilies currentMetrics() {
+  /**
+   * The ready snapshots to serve, by source name: each source's fresh data, then its own metrics.
+   * Nothing is rendered here; unchanged sources give the same objects as last time.
+   */
+  public List<MetricSnapshots> readySnapshots() {
     Instant now = clock.instant();
-    List<MetricFamilies> parts = new ArrayList<>();
-    Map<String, SourceState> sorted = new TreeMap<>(states);
-    for (SourceState state : sorted.values()) {
-      state.fresh(now, stalenessLimit).ifPresent(output -> parts.add(output.metrics()));
+    List<MetricSnapshots> parts = new ArrayList<>();
+    for (Map.Entry<String, SourceState> e : new TreeMap<>(states).entrySet()) {
+      e.getValue().fresh(now, stalenessLimit).ifPresent(output -> parts.add(output.metrics()));
+      parts.add(e.getValue().self());
     }
-    parts.add(selfMetrics(sorted));
-    return MetricFamilies.merge(parts);
-  }
-
-  private static MetricFamilies selfMetrics(Map<String, SourceState> states) {
-    MetricFamilies m = new MetricFamilies();
-    states.forEach((name, s) -> {
-      m.gauge("opswatch_source_up", "1 when the source's last refresh succeeded, else 0.", s.up() ? 1 : 0, "source", name);
-      s.lastSuccess().ifPresent(t -> m.gauge(
-          "opswatch_source_last_success_timestamp_seconds", "When the source last refreshed successfully.",
-          t.toEpochMilli() / 1000.0, "source", name));
-      m.gauge("opswatch_source_refresh_duration_seconds", "Duration of the source's last refresh.", s.lastDurationSeconds(), "source", name);
-      m.gauge("opswatch_source_refresh_interval_seconds", "The source's configured refresh interval.", s.interval().toMillis() / 1000.0, "source", name);
-      m.counter("opswatch_source_errors", "Failed refreshes since start.", s.errors(), "source", name);
-      s.rejectedRows().forEach((reason, n) -> m.counter(
-          "opswatch_rows_rejected", "Database rows skipped as invalid, added up over refreshes since start.", n,
-          "source", name, "reason", reason));
-    });
-    return m;
+    return parts;
   }
 }

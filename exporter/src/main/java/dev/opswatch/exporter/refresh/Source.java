@@ -6,8 +6,10 @@ import java.time.Instant;
 /**
  * Something the exporter refreshes in the background: a group of database queries or a probe.
  * A refresh may throw; the loop records the failure and the last good output keeps being served.
+ *
+ * @param <P> the typed payload a refresh hands to the admin API beside its metrics
  */
-public interface Source {
+public interface Source<P> {
   /** The {@code source} label value. */
   String name();
 
@@ -18,5 +20,6 @@ public interface Source {
     return true;
   }
 
-  SourceOutput refresh(Instant now) throws Exception;
+  /** One refresh, including the rendering of its snapshots, on the refresh thread. */
+  SourceOutput<P> refresh(Instant now) throws Exception;
 }

@@ -46,16 +46,23 @@ class AdminApiIT {
   static void start() throws Exception {
     db = TestDatabase.create();
     db.executeFile(TestDatabase.repoFile("demo/seed.sql"));
-    // A small Brave quota, so that the JSON carries quota alerts too.
+    // The seed's searches start with the calendar month: in its first hours there are none yet.
+    db.execute("""
+        INSERT INTO "TelemetryEvent" ("id", "eventId", "timestamp", "category", "action", "label", "value", "metadata", "sessionId")
+        SELECT 'te-it-brave-' || k, 'it_brave_' || k, now() AT TIME ZONE 'UTC' - k * interval '1 minute', 'external_api',
+               'web_search', 'brave_search', 1, '{"success":true}', 'system'
+        FROM generate_series(1, 12) AS k
+        """);
+    // A small Brave quota, so that the JSON carries quota alerts too; rolling, so that the 12 searches
+    // above fill it at any time of the month.
     ExporterConfig config = TestConfigs.forDatabase(db, ONE_REFRESH
         + "opswatch.admin.token = \"" + TOKEN + "\"\n"
-        + "opswatch.quotas.providers.brave_search.quotas.queries_per_month.limit = 10\n");
+        + "opswatch.quotas.providers.brave_search.quotas.queries_per_month { limit = 10, window = 24h }\n");
     exporter = Exporter.start(config);
     Await.until("every database source's first refresh", Duration.ofSeconds(60), () ->
-        exporter.store().payload("costs", CostReport.class).isPresent()
-            && exporter.store().payload("quotas_fast", QuotaReport.class).isPresent()
-            && exporter.store().payload("quotas", QuotaReport.class).isPresent()
-            && exporter.store().payload("incidents", IncidentReport.class).isPresent());
+        exporter.store().payload(exporter.sources().costs()).isPresent()
+            && exporter.sources().quotas().stream().allMatch(q -> exporter.store().payload(q).isPresent())
+            && exporter.store().payload(exporter.sources().incidents()).isPresent());
   }
 
   @AfterAll
@@ -122,14 +129,37 @@ class AdminApiIT {
         Level byForecast = level(metrics.state("opswatch_budget_status", "provider", provider, "basis", "forecast").orElseThrow());
         assertEquals((spend.compareTo(byForecast) >= 0 ? spend : byForecast).label(), service.get("status").asText(), provider);
       } else {
-        assertEquals(round2(mtd), service.get("budgetLimit").asDouble(), "a fixed provider's limit is its fee");
-        assertEquals("ok", service.get("status").asText());
+        // A fixed fee without a budget is shown as fixed: no limit, no percent, no alarm.
+        assertEquals("fixed", service.get("kind").asText(), provider);
+        assertTrue(service.get("budgetLimit").isNull(), provider);
+        assertTrue(service.get("budgetUsagePercent").isNull(), provider);
+        assertEquals("fixed", service.get("status").asText());
       }
-      assertEquals(service.get("status").asText().equals("ok") ? 0 : 1,
-          count(data.get("alerts"), service.get("service").asText(), "budget"), "one budget alert per service not ok");
+      assertEquals(round2(metrics.value("opswatch_cost_today_eur", "provider", provider)), service.get("todaySpend").asDouble(), provider);
+      assertEquals(round2(metrics.value("opswatch_cost_previous_period_eur", "provider", provider)),
+          service.get("previousPeriodSpend").asDouble(), provider);
+      for (JsonNode model : service.get("models")) {
+        assertEquals(round2(metrics.value("opswatch_llm_cost_month_to_date_eur", "provider", provider, "model", model.get("model").asText())),
+            model.get("cost").asDouble(), provider + "/" + model.get("model").asText());
+      }
+      assertEquals(metrics.series("opswatch_llm_cost_month_to_date_eur").stream().filter(k -> k.contains("provider=\"" + provider + "\"")).count(),
+          service.get("models").size(), "every model of " + provider);
+      boolean alarming = Set.of("warning", "critical", "exceeded").contains(service.get("status").asText());
+      assertEquals(alarming ? 1 : 0,
+          count(data.get("alerts"), service.get("service").asText(), "budget"), "one budget alert per service warning or worse");
     }
     assertEquals(round2(metrics.value("opswatch_cost_total_forecast_eur")), data.get("totalMonthly").asDouble());
+    assertEquals(round2(metrics.value("opswatch_cost_total_forecast_eur")), data.get("forecastTotal").asDouble());
+    assertEquals(round2(metrics.value("opswatch_cost_total_month_to_date_eur")), data.get("monthToDateTotal").asDouble());
+    assertEquals(round2(metrics.value("opswatch_cost_total_today_eur")), data.get("todayTotal").asDouble());
+    assertEquals(round2(metrics.value("opswatch_cost_total_previous_period_eur")), data.get("previousPeriodTotal").asDouble());
     assertEquals(metrics.value("opswatch_budget_total_eur"), data.get("totalBudget").asDouble());
+    assertEquals(metrics.value("opswatch_billing_period_start_timestamp_seconds"),
+        Instant.parse(data.get("billingPeriod").get("start").asText()).getEpochSecond());
+    assertEquals(metrics.value("opswatch_billing_period_end_timestamp_seconds"),
+        Instant.parse(data.get("billingPeriod").get("end").asText()).getEpochSecond());
+    assertEquals(1.0, metrics.value("opswatch_billing_info", "time_zone", data.get("timeZone").asText(), "currency", data.get("currency").asText()));
+    assertEquals("EUR", data.get("currency").asText());
 
     assertEquals(metrics.series("opswatch_quota_usage").size(), data.get("quotas").size(), "every quota of both sources");
     Set<String> critical = new HashSet<>();

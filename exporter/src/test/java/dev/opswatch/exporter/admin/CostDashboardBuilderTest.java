@@ -2,6 +2,7 @@ package dev.opswatch.exporter.admin;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.opswatch.exporter.config.ProviderConfig;
 import dev.opswatch.exporter.cost.BillingPeriod;
@@ -9,6 +10,7 @@ import dev.opswatch.exporter.cost.BudgetEvaluator;
 import dev.opswatch.exporter.cost.CostReport;
 import dev.opswatch.exporter.cost.Forecaster;
 import dev.opswatch.exporter.cost.MeteredSpend;
+import dev.opswatch.exporter.cost.ModelUsage;
 import dev.opswatch.exporter.model.Thresholds;
 import dev.opswatch.exporter.quota.QuotaDefinition;
 import dev.opswatch.exporter.quota.QuotaProvider;
@@ -41,7 +43,9 @@ class CostDashboardBuilderTest {
   private static CostReport costs(double textEur, double voiceEur) {
     BudgetEvaluator evaluator = new BudgetEvaluator(List.of(AZURE, VERCEL, SENTRY), 150, BUDGET, new Forecaster(Duration.ofHours(24)));
     return evaluator.evaluate(APRIL, NOW, Map.of("azure_openai",
-        new MeteredSpend(Map.of("text_sessions", textEur, "voice", voiceEur), List.of())));
+        new MeteredSpend(Map.of("text_sessions", textEur, "voice", voiceEur),
+            List.of(new ModelUsage("gpt-5-mini", textEur, 1000, 200, ModelUsage.NO_TOKENS), new ModelUsage("gpt-realtime", voiceEur, 50, 60, 7)),
+            1.5, 61.25)));
   }
 
   private static CostDashboardData.Service service(CostDashboardData data, String provider) {
@@ -76,10 +80,12 @@ class CostDashboardBuilderTest {
   }
 
   @Test
-  void fixedProvidersAsTheSourceApp() {
+  void aFixedFeeWithoutBudgetIsShownAsFixedWithoutPercentOrAlert() {
     CostDashboardData data = CostDashboardBuilder.build(costs(0, 0), List.of());
     CostDashboardData.Service vercel = service(data, "vercel");
-    assertEquals(new CostDashboardData.Service("Vercel", "vercel", 20, 20, 20, 100.0, "ok", Map.of("fixedMonthly", 20.0)), vercel);
+    assertEquals(new CostDashboardData.Service("Vercel", "vercel", "fixed", 20, 20, 0, 20, null, null, "fixed",
+        Map.of("fixedMonthly", 20.0), List.of()), vercel);
+    assertTrue(data.alerts().stream().noneMatch(a -> a.service().equals("Vercel")));
     CostDashboardData.Service sentry = service(data, "sentry");
     assertEquals(30.0, sentry.budgetLimit(), "a fixed provider with a budget of its own is checked against it");
     assertEquals(86.67, sentry.budgetUsagePercent());
@@ -90,11 +96,28 @@ class CostDashboardBuilderTest {
   }
 
   @Test
+  void totalsPeriodZoneCurrencyAndModels() {
+    CostDashboardData data = CostDashboardBuilder.build(costs(30, 10), List.of());
+    assertEquals(86.0, data.monthToDateTotal(), "40 metered + 20 + 26 fixed");
+    assertEquals(126.0, data.forecastTotal(), "80 forecast + 46 fixed");
+    assertEquals(data.forecastTotal(), data.totalMonthly(), "the plan's totalMonthly stays the forecast total");
+    assertEquals(1.5, data.todayTotal(), "metered spend today; fixed fees are not daily spend");
+    assertEquals(61.25 + 20 + 26, data.previousPeriodTotal());
+    assertEquals(new CostDashboardData.BillingPeriod("2026-04", "2026-04-01T00:00:00Z", "2026-05-01T00:00:00Z"), data.billingPeriod());
+    assertEquals("Z", data.timeZone());
+    assertEquals("EUR", data.currency());
+    CostDashboardData.Service azure = service(data, "azure_openai");
+    assertEquals("metered", azure.kind());
+    assertEquals(List.of(new CostDashboardData.Model("gpt-5-mini", 30.0, 1000L, 200L, null),
+        new CostDashboardData.Model("gpt-realtime", 10.0, 50L, 60L, 7L)), azure.models());
+  }
+
+  @Test
   void aZeroBudgetHasNoPercentButIsExceeded() {
     ProviderConfig zero = new ProviderConfig("azure_openai", "Azure OpenAI", ProviderConfig.Kind.METERED, 0, OptionalDouble.of(0), BUDGET,
         List.of("text_sessions"));
     CostReport report = new BudgetEvaluator(List.of(zero), 150, BUDGET, new Forecaster(Duration.ofHours(24)))
-        .evaluate(APRIL, NOW, Map.of("azure_openai", new MeteredSpend(Map.of("text_sessions", 1.0), List.of())));
+        .evaluate(APRIL, NOW, Map.of("azure_openai", new MeteredSpend(Map.of("text_sessions", 1.0), List.of(), 0, 0)));
     CostDashboardData.Service azure = CostDashboardBuilder.build(report, List.of()).services().get(0);
     assertNull(azure.budgetUsagePercent());
     assertEquals("exceeded", azure.status());

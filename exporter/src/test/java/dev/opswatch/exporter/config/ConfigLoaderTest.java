@@ -111,7 +111,7 @@ class ConfigLoaderTest {
 
   @ParameterizedTest(name = "{0}")
   @CsvSource(delimiter = '|', value = {
-      "unknown provider kind | opswatch.providers.x { kind = metred, monthly-fee-eur = 1 } | opswatch.providers.x.kind | unknown provider kind 'metred'",
+      "unknown provider kind | opswatch.providers.x { kind = metred, monthly-fee-eur = 1 } | opswatch.providers.x.kind | must be metered or fixed, got 'metred'",
       "negative budget | opswatch.budget.total-eur = -5 | opswatch.budget.total-eur | >= 0",
       "negative provider budget | opswatch.providers.vercel.budget-eur = -1 | opswatch.providers.vercel.budget-eur | >= 0",
       "warning above critical | opswatch.budget { warning-ratio = 0.9, critical-ratio = 0.85 } | opswatch.budget.warning-ratio | above the critical ratio",
@@ -121,7 +121,7 @@ class ConfigLoaderTest {
       "budget left for the remainder | opswatch.budget.total-eur = 50 | opswatch.budget.total-eur | leaves -21.00 EUR",
       "undefined cost query | opswatch.providers.azure_openai.cost-queries = [nope] | opswatch.providers.azure_openai.cost-queries | 'nope'",
       "pool too large | opswatch.database.pool-size = 10 | opswatch.database.pool-size | must be 1 or 2",
-      "bad time zone | opswatch.billing.time-zone = \"Mars/Olympus\" | opswatch.billing.time-zone | not a time zone",
+      "bad time zone | opswatch.billing.time-zone = \"Mars/Olympus\" | opswatch.billing.time-zone | must be a time zone id",
       "typo in a section | opswatch.budgets.total-eur = 1 | budgets | not a known setting",
       "port out of range | opswatch.http.port = 70000 | opswatch.http.port | between 1 and 65535",
       "negative closed-days refresh | opswatch.sources.quotas.closed-days-refresh = -1h | opswatch.sources.quotas.closed-days-refresh | at least 0",

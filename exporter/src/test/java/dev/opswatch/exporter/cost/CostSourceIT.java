@@ -56,7 +56,7 @@ class CostSourceIT {
     db.close();
   }
 
-  private static SourceOutput refresh(String hocon) throws Exception {
+  private static SourceOutput<CostReport> refresh(String hocon) throws Exception {
     ExporterConfig config = TestConfigs.forDatabase(db, hocon);
     try (Database database = new Database(config.database())) {
       return new CostSource(config, database).refresh(NOW);
@@ -65,8 +65,8 @@ class CostSourceIT {
 
   @Test
   void monthToDateAndForecastAreExact() throws Exception {
-    SourceOutput out = refresh("");
-    CostReport report = (CostReport) out.payload();
+    SourceOutput<CostReport> out = refresh("");
+    CostReport report = out.payload();
     ProviderCost azure = report.providers().get(0);
     // text 1.50 + 2.25; voice 0.75 + 1.00; video 10 frames x 0.067.
     assertEquals(3.75, azure.costByQuery().get("text_sessions"), 1e-9);
@@ -81,7 +81,7 @@ class CostSourceIT {
 
   @Test
   void tokensAndCostPerModel() throws Exception {
-    ProviderCost azure = ((CostReport) refresh("").payload()).providers().get(0);
+    ProviderCost azure = refresh("").payload().providers().get(0);
     Map<String, ModelUsage> models = azure.models().stream().collect(Collectors.toMap(ModelUsage::model, m -> m));
     assertEquals(3.75, models.get("gpt-5-mini").costEur(), 1e-9);
     assertEquals(3000, models.get("gpt-5-mini").tokensInput());
@@ -130,8 +130,8 @@ class CostSourceIT {
     }
   }
 
-  private static double textCost(SourceOutput out) {
-    return ((CostReport) out.payload()).providers().get(0).costByQuery().get("text_sessions");
+  private static double textCost(SourceOutput<CostReport> out) {
+    return out.payload().providers().get(0).costByQuery().get("text_sessions");
   }
 
   @Test

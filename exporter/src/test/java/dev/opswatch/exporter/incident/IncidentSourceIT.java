@@ -42,7 +42,7 @@ class IncidentSourceIT {
     // The recent list feeds the admin API only, so it is read only when the API has a token.
     config = TestConfigs.forDatabase(db, "opswatch.admin.token = test-admin-token");
     database = new Database(config.database());
-    source = new IncidentSource(config, IncidentConfig.parse(config), database);
+    source = new IncidentSource(config, database);
   }
 
   @AfterAll
@@ -92,7 +92,7 @@ class IncidentSourceIT {
     safety("crisis_detected", "critical", Duration.ofDays(31), false);
     safety("input_blocked", "info", hoursAgo(1), true);
 
-    SourceOutput output = source.refresh(NOW);
+    SourceOutput<IncidentReport> output = source.refresh(NOW);
     Exposition m = Exposition.of(output.metrics());
     assertEquals(0, m.value("opswatch_incidents_unresolved", "severity", "S0"));
     assertEquals(2, m.value("opswatch_incidents_unresolved", "severity", "S1"));
@@ -124,11 +124,11 @@ class IncidentSourceIT {
     safety("input_blocked", "", Duration.ofDays(3), false);
     safety("input_blocked", "info", hoursAgo(1), true);
 
-    SourceOutput output = assertDoesNotThrow(() -> source.refresh(NOW));
+    SourceOutput<IncidentReport> output = assertDoesNotThrow(() -> source.refresh(NOW));
     assertEquals(Map.of(RejectedRows.UNKNOWN_SEVERITY, 3L), output.rejectedRows());
     Exposition m = Exposition.of(output.metrics());
     assertEquals(1, m.series("opswatch_incidents").stream().mapToDouble(k -> m.samples().get(k)).sum());
-    IncidentReport report = (IncidentReport) output.payload();
+    IncidentReport report = output.payload();
     assertEquals(1, report.recent().size(), "unknown severities are not listed either");
   }
 
@@ -159,7 +159,7 @@ class IncidentSourceIT {
     telemetry("external_api", "chat_completion_error", "azure_openai", Duration.ofMinutes(5), false);
     db.execute("UPDATE \"SafetyEvent\" SET category = 'free text with spaces' WHERE type = 'escalation_crisis_detected'");
 
-    IncidentReport report = (IncidentReport) source.refresh(NOW).payload();
+    IncidentReport report = source.refresh(NOW).payload();
     List<RecentIncident> recent = report.recent();
     assertEquals(20, recent.size());
     for (int i = 1; i < recent.size(); i++) {
@@ -184,17 +184,17 @@ class IncidentSourceIT {
   void withoutTheAdminApiTheRecentListIsNotRead() throws Exception {
     safety("escalation_crisis_detected", "critical", Duration.ofMinutes(10), false);
     ExporterConfig noAdmin = TestConfigs.forDatabase(db, "");
-    IncidentSource withoutAdmin = new IncidentSource(noAdmin, IncidentConfig.parse(noAdmin), database);
-    SourceOutput out = withoutAdmin.refresh(NOW);
-    assertEquals(List.of(), ((IncidentReport) out.payload()).recent());
+    IncidentSource withoutAdmin = new IncidentSource(noAdmin, database);
+    SourceOutput<IncidentReport> out = withoutAdmin.refresh(NOW);
+    assertEquals(List.of(), out.payload().recent());
     assertEquals(1, Exposition.of(out.metrics()).value("opswatch_incidents", "severity", "S3", "type", "escalation"));
-    assertEquals(1, ((IncidentReport) source.refresh(NOW).payload()).recent().size());
+    assertEquals(1, source.refresh(NOW).payload().recent().size());
   }
 
   @Test
   void lookbackIsConfigurable() throws Exception {
     ExporterConfig hour = TestConfigs.forDatabase(db, "opswatch.incidents.lookback = 1h");
-    IncidentSource shortLookback = new IncidentSource(hour, IncidentConfig.parse(hour), database);
+    IncidentSource shortLookback = new IncidentSource(hour, database);
     safety("input_blocked", "info", Duration.ofMinutes(30), true);
     safety("input_blocked", "info", Duration.ofMinutes(90), true);
     Exposition m = Exposition.of(shortLookback.refresh(NOW).metrics());

@@ -16,10 +16,10 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import okhttp3.mockwebserver.Dispatcher;
-import okhttp3.mockwebserver.MockResponse;
-import okhttp3.mockwebserver.MockWebServer;
-import okhttp3.mockwebserver.RecordedRequest;
+import mockwebserver3.Dispatcher;
+import mockwebserver3.MockResponse;
+import mockwebserver3.MockWebServer;
+import mockwebserver3.RecordedRequest;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -43,17 +43,17 @@ class ProbeSourceIT {
   @BeforeEach
   void start() throws IOException {
     server = new MockWebServer();
-    server.start();
+    server.start(0);
   }
 
   @AfterEach
   void stop() throws IOException {
-    server.shutdown();
+    server.close();
   }
 
   @Test
   void healthy() throws Exception {
-    server.enqueue(json(200, HEALTHY));
+    server.enqueue(json(200, HEALTHY).build());
     Exposition m = probe(target("app"));
     assertEquals(1, m.value("opswatch_probe_success", "target", "app"));
     assertEquals(200, m.value("opswatch_probe_http_status_code", "target", "app"));
@@ -64,14 +64,14 @@ class ProbeSourceIT {
     assertEquals("none", m.state("opswatch_probe_failure_reason", "target", "app").orElseThrow());
     assertTrue(m.value("opswatch_probe_duration_seconds", "target", "app") > 0);
     RecordedRequest request = server.takeRequest();
-    assertEquals("/api/health", request.getPath());
-    assertNull(request.getHeader("Authorization"), "no token configured, none sent");
-    assertTrue(request.getHeader("User-Agent").startsWith("opswatch-exporter/"));
+    assertEquals("/api/health", request.getUrl().encodedPath());
+    assertNull(request.getHeaders().get("Authorization"), "no token configured, none sent");
+    assertTrue(request.getHeaders().get("User-Agent").startsWith("opswatch-exporter/"));
   }
 
   @Test
   void degradedStillServes() throws Exception {
-    server.enqueue(json(200, DEGRADED));
+    server.enqueue(json(200, DEGRADED).build());
     Exposition m = probe(target("app"));
     assertEquals(1, m.value("opswatch_probe_success", "target", "app"));
     assertEquals("degraded", m.state("opswatch_probe_health_status", "target", "app").orElseThrow());
@@ -81,7 +81,7 @@ class ProbeSourceIT {
 
   @Test
   void unhealthyWith503() throws Exception {
-    server.enqueue(json(503, UNHEALTHY));
+    server.enqueue(json(503, UNHEALTHY).build());
     Exposition m = probe(target("app"));
     assertEquals(0, m.value("opswatch_probe_success", "target", "app"));
     assertEquals(503, m.value("opswatch_probe_http_status_code", "target", "app"));
@@ -93,7 +93,7 @@ class ProbeSourceIT {
 
   @Test
   void unhealthyWith200IsNoProbeFailureButNoSuccess() throws Exception {
-    server.enqueue(json(200, UNHEALTHY));
+    server.enqueue(json(200, UNHEALTHY).build());
     Exposition m = probe(target("app"));
     assertEquals(0, m.value("opswatch_probe_success", "target", "app"));
     assertEquals("unhealthy", m.state("opswatch_probe_health_status", "target", "app").orElseThrow());
@@ -102,7 +102,7 @@ class ProbeSourceIT {
 
   @Test
   void slowAnswerPastTheTimeout() throws Exception {
-    server.enqueue(json(200, HEALTHY).setHeadersDelay(5, TimeUnit.SECONDS));
+    server.enqueue(json(200, HEALTHY).headersDelay(5, TimeUnit.SECONDS).build());
     long started = System.nanoTime();
     Exposition m = probe(config(Duration.ofMillis(500), Duration.ofSeconds(1), 4, target("app")));
     double took = (System.nanoTime() - started) / 1e9;
@@ -116,7 +116,7 @@ class ProbeSourceIT {
 
   @Test
   void invalidJson() throws Exception {
-    server.enqueue(json(200, "{\"status\":\"healthy\",").setHeader("Content-Type", "application/json"));
+    server.enqueue(json(200, "{\"status\":\"healthy\",").setHeader("Content-Type", "application/json").build());
     Exposition m = probe(target("app"));
     assertEquals(0, m.value("opswatch_probe_success", "target", "app"));
     assertEquals(200, m.value("opswatch_probe_http_status_code", "target", "app"));
@@ -128,7 +128,7 @@ class ProbeSourceIT {
 
   @Test
   void anHtmlErrorPageIsAnHttpStatusFailure() throws Exception {
-    server.enqueue(new MockResponse().setResponseCode(502).setBody("<html>Bad Gateway</html>"));
+    server.enqueue(new MockResponse.Builder().code(502).body("<html>Bad Gateway</html>").build());
     Exposition m = probe(target("app"));
     assertEquals(502, m.value("opswatch_probe_http_status_code", "target", "app"));
     assertEquals("http_status", m.state("opswatch_probe_failure_reason", "target", "app").orElseThrow());
@@ -136,7 +136,7 @@ class ProbeSourceIT {
 
   @Test
   void anOversizedBodyIsNotRead() throws Exception {
-    server.enqueue(json(200, "{\"status\":\"healthy\",\"pad\":\"" + "x".repeat(HttpProber.MAX_BODY_BYTES) + "\"}"));
+    server.enqueue(json(200, "{\"status\":\"healthy\",\"pad\":\"" + "x".repeat(HttpProber.MAX_BODY_BYTES) + "\"}").build());
     Exposition m = probe(target("app"));
     assertEquals("bad_body", m.state("opswatch_probe_failure_reason", "target", "app").orElseThrow());
   }
@@ -176,9 +176,9 @@ class ProbeSourceIT {
 
   @Test
   void sendsTheBearerToken() throws Exception {
-    server.enqueue(json(200, HEALTHY));
+    server.enqueue(json(200, HEALTHY).build());
     probe(new ProbeTarget("detailed", server.url("/api/health/detailed").toString(), Optional.of("s3cret"), CHECKS));
-    assertEquals("Bearer s3cret", server.takeRequest().getHeader("Authorization"));
+    assertEquals("Bearer s3cret", server.takeRequest().getHeaders().get("Authorization"));
   }
 
   @Test
@@ -191,7 +191,7 @@ class ProbeSourceIT {
         maxInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
         Thread.sleep(300);
         inFlight.decrementAndGet();
-        return json(200, HEALTHY);
+        return json(200, HEALTHY).build();
       }
     });
     List<ProbeTarget> targets = new ArrayList<>();
@@ -214,8 +214,8 @@ class ProbeSourceIT {
     return new ProbeTarget(name, server.url("/api/health").toString(), Optional.empty(), CHECKS);
   }
 
-  private static MockResponse json(int status, String body) {
-    return new MockResponse().setResponseCode(status).setHeader("Content-Type", "application/json").setBody(body);
+  private static MockResponse.Builder json(int status, String body) {
+    return new MockResponse.Builder().code(status).setHeader("Content-Type", "application/json").body(body);
   }
 
   private static ProbeConfig config(Duration readTimeout, Duration callTimeout, int maxConcurrent, ProbeTarget... targets) {

@@ -57,15 +57,15 @@ class QuotaSourceIT {
 
   private static TestDatabase db;
   private static Database database;
-  private static Source fast;
-  private static Source slow;
+  private static QuotaSource fast;
+  private static QuotaSource slow;
 
   @BeforeAll
   static void start() {
     db = TestDatabase.create();
     ExporterConfig config = TestConfigs.forDatabase(db, QUOTAS);
     database = new Database(config.database());
-    List<Source> sources = QuotaSource.create(config, QuotaConfig.parse(config), database);
+    List<QuotaSource> sources = QuotaSource.create(config, database);
     fast = sources.stream().filter(s -> s.name().equals("quotas_fast")).findFirst().orElseThrow();
     slow = sources.stream().filter(s -> s.name().equals("quotas")).findFirst().orElseThrow();
   }
@@ -176,7 +176,7 @@ class QuotaSourceIT {
     db.execute(insertSql("test_api", "search", "navigation", "NULL", "NULL", NOW.minusSeconds(5), false));
     db.execute(insertSql("test_api", "search", "external_api", "NULL", "NULL", NOW.minusSeconds(5), true));
     assertQuota(fast, "requests_per_minute", 3, 0.03, Level.OK);
-    SourceOutput output = fast.refresh(NOW);
+    SourceOutput<QuotaReport> output = fast.refresh(NOW);
     Exposition metrics = Exposition.of(output.metrics());
     assertEquals(4, metrics.value("opswatch_quota_usage", "provider", "other_api", "quota", "calls_per_minute"));
     assertEquals(Map.of(), output.rejectedRows());
@@ -189,9 +189,9 @@ class QuotaSourceIT {
     calls(1, "test_api", "chat_completion", Double.NaN, NOW.minusSeconds(5));
     calls(1, "test_api", "chat_completion", Double.POSITIVE_INFINITY, NOW.minusSeconds(5));
     calls(1, "test_api", "chat_completion", 100.0, NOW.minusSeconds(5));
-    SourceOutput output = assertDoesNotThrow(() -> fast.refresh(NOW));
+    SourceOutput<QuotaReport> output = assertDoesNotThrow(() -> fast.refresh(NOW));
     assertEquals(Map.of(RejectedRows.NULL_LABEL, 2L, RejectedRows.NEGATIVE_VALUE, 1L, RejectedRows.NOT_FINITE, 2L), output.rejectedRows());
-    QuotaReport report = (QuotaReport) output.payload();
+    QuotaReport report = output.payload();
     assertEquals(100, usage(report, "tokens_per_minute").usage(), "bad values are left out of sums");
     assertEquals(4, usage(report, "requests_per_minute").usage(), "but still count as calls");
 
@@ -202,12 +202,12 @@ class QuotaSourceIT {
 
   @Test
   void monthPastDaysAreReadOncePerIntervalAndTodayAtEveryRefresh() throws Exception {
-    Source cached = slowSource("opswatch.sources.quotas.closed-days-refresh = 1h");
+    QuotaSource cached = slowSource("opswatch.sources.quotas.closed-days-refresh = 1h");
     calls(10, "test_api", "search", null, Instant.parse("2026-03-10T08:00:00Z"));
     calls(2, null, "search", null, Instant.parse("2026-03-10T08:00:00Z"));
     calls(1, "test_api", "chat_completion", -5.0, Instant.parse("2026-03-10T08:00:00Z"));
-    SourceOutput first = cached.refresh(NOW);
-    assertEquals(11, usage((QuotaReport) first.payload(), "requests_per_month").usage());
+    SourceOutput<QuotaReport> first = cached.refresh(NOW);
+    assertEquals(11, usage(first.payload(), "requests_per_month").usage());
     assertEquals(Map.of(RejectedRows.NULL_LABEL, 2L, RejectedRows.NEGATIVE_VALUE, 1L), first.rejectedRows());
 
     // Today's rows count at once; the late row for a past day waits for the past days' re-read.
@@ -215,13 +215,13 @@ class QuotaSourceIT {
     calls(1, null, "search", null, Instant.parse("2026-03-15T11:00:00Z"));
     // March 14th, 21:00 in Rome: a past day for the month, inside the 24h window.
     calls(2, "test_api", "search", null, Instant.parse("2026-03-14T20:00:00Z"));
-    SourceOutput halfHourLater = cached.refresh(NOW.plusSeconds(1800));
-    assertEquals(12, usage((QuotaReport) halfHourLater.payload(), "requests_per_month").usage());
+    SourceOutput<QuotaReport> halfHourLater = cached.refresh(NOW.plusSeconds(1800));
+    assertEquals(12, usage(halfHourLater.payload(), "requests_per_month").usage());
     assertEquals(Map.of(RejectedRows.NULL_LABEL, 1L), halfHourLater.rejectedRows(), "only today's bad rows were read");
-    assertEquals(3, usage((QuotaReport) halfHourLater.payload(), "requests_per_day").usage(), "rolling windows read their whole span");
+    assertEquals(3, usage(halfHourLater.payload(), "requests_per_day").usage(), "rolling windows read their whole span");
 
-    SourceOutput threeHoursLater = cached.refresh(NOW.plusSeconds(3 * 3600));
-    assertEquals(14, usage((QuotaReport) threeHoursLater.payload(), "requests_per_month").usage());
+    SourceOutput<QuotaReport> threeHoursLater = cached.refresh(NOW.plusSeconds(3 * 3600));
+    assertEquals(14, usage(threeHoursLater.payload(), "requests_per_month").usage());
     assertEquals(Map.of(RejectedRows.NULL_LABEL, 3L, RejectedRows.NEGATIVE_VALUE, 1L), threeHoursLater.rejectedRows());
 
     // A new day in Rome re-reads the past days at once, less than an hour after the last read.
@@ -234,7 +234,7 @@ class QuotaSourceIT {
 
   @Test
   void eachWindowReadsOnlyItsQuotasProvidersAndCountsABadRowOnce() throws Exception {
-    Source slowWithDay = slowSource("opswatch.quotas.providers.day_api.quotas.calls_per_day { measure = count, window = 24h, limit = 10 }");
+    QuotaSource slowWithDay = slowSource("opswatch.quotas.providers.day_api.quotas.calls_per_day { measure = count, window = 24h, limit = 10 }");
     Instant pastDay = Instant.parse("2026-03-10T08:00:00Z");
     Instant hourAgo = NOW.minus(Duration.ofHours(1));
     calls(3, "test_api", "search", null, pastDay);
@@ -247,8 +247,8 @@ class QuotaSourceIT {
     calls(2, null, "search", null, pastDay);
     calls(1, null, "search", null, hourAgo);
 
-    SourceOutput output = slowWithDay.refresh(NOW);
-    QuotaReport report = (QuotaReport) output.payload();
+    SourceOutput<QuotaReport> output = slowWithDay.refresh(NOW);
+    QuotaReport report = output.payload();
     assertEquals(4, usage(report, "requests_per_month").usage());
     assertEquals(1, usage(report, "requests_per_day").usage());
     assertEquals(2, usage(report, "calls_per_day").usage());
@@ -273,7 +273,7 @@ class QuotaSourceIT {
     metadata("other_api", "{\"success\":true}", t);
     metadata("test_api", "{\"success\":false}", NOW.minus(Duration.ofMinutes(16)));
 
-    SourceOutput output = assertDoesNotThrow(() -> slow.refresh(NOW));
+    SourceOutput<QuotaReport> output = assertDoesNotThrow(() -> slow.refresh(NOW));
     assertEquals(Map.of(RejectedRows.BAD_METADATA, 2L), output.rejectedRows());
     Exposition metrics = Exposition.of(output.metrics());
     assertEquals(3, metrics.value("opswatch_external_calls", "provider", "test_api", "outcome", "failure"));
@@ -284,19 +284,19 @@ class QuotaSourceIT {
   }
 
   /** A {@code quotas} source of its own, with {@code hocon} on top of the test's quotas. */
-  private static Source slowSource(String hocon) {
+  private static QuotaSource slowSource(String hocon) {
     ExporterConfig config = TestConfigs.forDatabase(db, QUOTAS + hocon + "\n");
-    return QuotaSource.create(config, QuotaConfig.parse(config), database).stream()
+    return QuotaSource.create(config, database).stream()
         .filter(s -> s.name().equals(QuotaSource.SLOW)).findFirst().orElseThrow();
   }
 
-  private static void assertQuota(Source source, String quota, double usage, double ratio, Level level) throws Exception {
+  private static void assertQuota(QuotaSource source, String quota, double usage, double ratio, Level level) throws Exception {
     assertQuota(source, NOW, quota, usage, ratio, level);
   }
 
-  private static void assertQuota(Source source, Instant now, String quota, double usage, double ratio, Level level) throws Exception {
-    SourceOutput output = source.refresh(now);
-    QuotaUsage u = usage((QuotaReport) output.payload(), quota);
+  private static void assertQuota(QuotaSource source, Instant now, String quota, double usage, double ratio, Level level) throws Exception {
+    SourceOutput<QuotaReport> output = source.refresh(now);
+    QuotaUsage u = usage(output.payload(), quota);
     assertEquals(usage, u.usage(), 1e-9, quota + " usage");
     assertEquals(ratio, u.ratio(), 1e-9, quota + " ratio");
     assertEquals(level, u.level(), quota + " level at ratio " + u.ratio());

@@ -1,7 +1,7 @@
 package dev.opswatch.exporter.testing;
 
-import dev.opswatch.exporter.metrics.MetricFamilies;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -19,9 +19,9 @@ public final class Exposition {
     this.samples = samples;
   }
 
-  /** The exposition client_java writes for these families. */
-  public static Exposition of(MetricFamilies families) {
-    return parse(PrometheusTextFormatWriter.create().toDebugString(families.toSnapshots()));
+  /** The exposition client_java writes for these snapshots. */
+  public static Exposition of(MetricSnapshots snapshots) {
+    return parse(PrometheusTextFormatWriter.create().toDebugString(snapshots));
   }
 
   public static Exposition parse(String text) {

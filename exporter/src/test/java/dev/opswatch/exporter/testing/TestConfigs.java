@@ -21,7 +21,12 @@ public final class TestConfigs {
   }
 
   public static ExporterConfig parse(String hocon) {
-    return ConfigLoader.parse(layered(hocon, Map.of()));
+    return parse(hocon, Map.of());
+  }
+
+  /** @param env the environment the exporter would see */
+  public static ExporterConfig parse(String hocon, Map<String, String> env) {
+    return ConfigLoader.parse(layered(hocon, env), env);
   }
 
   public static Config layered(String hocon, Map<String, String> env) {

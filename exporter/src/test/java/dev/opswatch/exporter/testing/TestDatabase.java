@@ -173,7 +173,7 @@ public final class TestDatabase implements AutoCloseable {
 
     @SuppressWarnings("resource")
     static Server startPostgres() {
-      var container = new org.testcontainers.containers.PostgreSQLContainer<>("postgres:15-alpine");
+      var container = new org.testcontainers.postgresql.PostgreSQLContainer("postgres:15-alpine");
       container.start();
       Runtime.getRuntime().addShutdownHook(new Thread(container::stop));
       return new Server(container.getHost(), container.getMappedPort(5432), container.getUsername(), container.getPassword());
