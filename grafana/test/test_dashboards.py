@@ -86,7 +86,7 @@ def test_alert_rules_link_to_existing_dashboards():
 
 
 def test_month_over_month_uses_the_previous_period_metrics():
-    _, used = checks.metric_names(DASHBOARDS["opswatch-cost"], KNOWN_METRICS | dm.AGREED_NOT_YET_IN_CONTRACT)
+    _, used = checks.metric_names(DASHBOARDS["opswatch-cost"], KNOWN_METRICS)
     assert {"opswatch_cost_previous_period_eur", "opswatch_cost_total_previous_period_eur"} <= used
 
 
