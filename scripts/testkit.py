@@ -257,10 +257,16 @@ def demo_database():
     return db
 
 
+def _newest_source_mtime():
+    sources = [REPO / "pom.xml", REPO / "exporter/pom.xml", *(REPO / "exporter/src/main").rglob("*")]
+    return max(p.stat().st_mtime for p in sources if p.is_file())
+
+
 def exporter_jar():
-    """The packaged exporter jar, built once with `mvn package -DskipTests` when missing."""
+    """The packaged exporter jar, built with `mvn package -DskipTests` when it is missing or older than
+    a source file (a suite run alone after a change must not test a stale jar)."""
     jar = REPO / "exporter/target/opswatch-exporter.jar"
-    if not jar.exists():
+    if not jar.exists() or jar.stat().st_mtime < _newest_source_mtime():
         subprocess.run(["mvn", "-B", "-q", "-ntp", "package", "-DskipTests"], cwd=REPO, check=True)
     return jar
 

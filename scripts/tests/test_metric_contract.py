@@ -16,7 +16,7 @@ CONTRACT = REPO / "docs/metrics.md"
 ROW = re.compile(r"^\|\s*`(opswatch_[a-z0-9_]+)`\s*\|\s*([a-z]+)\s*\|([^|]*)\|")
 NAME = re.compile(r"(?<![A-Za-z0-9_:])opswatch_[a-z0-9_]+")
 # opswatch_* words that are not metrics: the database role and the test databases' name prefixes.
-NOT_METRICS = re.compile(r"opswatch_(reader|fault|it_|e2e_|contract_|py_)")
+NOT_METRICS = re.compile(r"opswatch_(reader|grafana\b|fault|it_|e2e_|contract_|py_)")
 CONSUMERS = ("prometheus/rules/*.yml", "prometheus/tests/*.yaml", "grafana/dashboards/*.json", "runbooks/*.md",
              "README.md", "alertmanager/templates/*.tmpl", "docs/*.md")
 
