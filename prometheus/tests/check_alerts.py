@@ -21,7 +21,7 @@ import sys
 import urllib.request
 
 RUNBOOK_BASE = "https://github.com/opswatch/opswatch/blob/main/runbooks/"
-DASHBOARDS = {f"http://localhost:3000/d/{uid}" for uid in ("opswatch-cost", "opswatch-health", "opswatch-incidents")}
+DASHBOARDS = {f"https://grafana.example.com/d/{uid}" for uid in ("opswatch-cost", "opswatch-health", "opswatch-incidents")}
 ANNOTATIONS = ("summary", "description", "value", "runbook_url", "dashboard_url")
 SECTIONS = ("## Meaning", "## Impact", "## Diagnosis", "## Mitigation")
 
