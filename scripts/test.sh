@@ -65,7 +65,18 @@ cleanup() {
 
 suite_exporter() { (cd "$REPO" && mvn -B -ntp verify); }
 suite_contract() { python3 "$REPO/scripts/check-metric-contract.py"; }
-suite_alerting() { "$REPO/prometheus/test.sh" && "$REPO/alertmanager/test.sh"; }
+# Alerting: promtool and amtool check the configs and run the rule unit tests (their own output), then
+# pytest runs prometheus/tests and alertmanager/tests (rule conventions, the render tool, routes, and live
+# Prometheus/Alertmanager processes).
+suite_alerting() {
+  (cd "$REPO" &&
+    promtool check config prometheus/prometheus.yml &&
+    promtool check rules prometheus/rules/*.yml &&
+    promtool test rules prometheus/tests/*-test.yaml &&
+    amtool check-config alertmanager/alertmanager.yml alertmanager/demo/alertmanager.yml &&
+    shellcheck alertmanager/sink-config.sh) &&
+    run_pytest alerting prometheus/tests alertmanager/tests
+}
 suite_runbooks() { "$REPO/runbooks/test/run.sh"; }
 suite_grafana() { "$REPO/grafana/test/run.sh"; }
 suite_stack() { "$REPO/scripts/check-compose.sh"; }

@@ -76,9 +76,19 @@ class Alertmanager:
         self.process.stop()
 
 
-def sink_config(repo, sink_url, out, group_wait="1s"):
+def sink_config(repo, sink_url, out, group_wait="1s", group_interval=None):
     """alertmanager/sink-config.sh: the repository's alertmanager.yml with every receiver posting to SINK_URL.
     Returns the config file."""
+    extra = ["--group-interval", group_interval] if group_interval else []
     result = subprocess.run([str(repo / "alertmanager/sink-config.sh"), "--sink", sink_url, "--out", str(out),
-                             "--group-wait", group_wait], check=True, capture_output=True, text=True)
+                             "--group-wait", group_wait, *extra], check=True, capture_output=True, text=True)
     return result.stdout.strip()
+
+
+def render_rules_module(repo):
+    """prometheus/render_rules.py as a module."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("render_rules", repo / "prometheus/render_rules.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
