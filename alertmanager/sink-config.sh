@@ -16,13 +16,15 @@ PROD_HEARTBEAT_URL=http://webhook-sink:8080/heartbeat
 
 usage() {
   cat <<USAGE
-usage: $(basename "$0") --sink URL --out DIR [--secrets-dir PATH] [--group-wait DURATION]
+usage: $(basename "$0") --sink URL --out DIR [--secrets-dir PATH] [--group-wait D] [--group-interval D]
 
   --sink URL           base URL of the HTTP sink, e.g. http://webhook-sink:8080
   --out DIR            writes DIR/alertmanager.yml, DIR/templates/ and DIR/secrets/
   --secrets-dir PATH   where Alertmanager will find DIR/secrets (default: DIR/secrets; use
                        /etc/alertmanager/secrets when DIR is mounted at /etc/alertmanager)
   --group-wait D       replace every group_wait with D (e.g. 1s) so tests need not wait 30s
+  --group-interval D   replace every group_interval with D, so a test sees a group's next notification
+                       (a resolve, a new alert) without waiting 5m
 USAGE
 }
 
@@ -37,13 +39,14 @@ replace() {
 }
 
 main() {
-  local sink="" out="" secrets_dir="" group_wait=""
+  local sink="" out="" secrets_dir="" group_wait="" group_interval=""
   while [[ $# -gt 0 ]]; do
     case "$1" in
       --sink) sink="${2:?}"; shift 2 ;;
       --out) out="${2:?}"; shift 2 ;;
       --secrets-dir) secrets_dir="${2:?}"; shift 2 ;;
       --group-wait) group_wait="${2:?}"; shift 2 ;;
+      --group-interval) group_interval="${2:?}"; shift 2 ;;
       -h|--help) usage; exit 0 ;;
       *) usage >&2; exit 2 ;;
     esac
@@ -69,6 +72,9 @@ main() {
   replace "$config" "url: $PROD_HEARTBEAT_URL" "url: $sink/heartbeat"
   if [[ -n "$group_wait" ]]; then
     perl -pi -e "s/group_wait: \\S+/group_wait: $group_wait/" "$config"
+  fi
+  if [[ -n "$group_interval" ]]; then
+    perl -pi -e "s/group_interval: \\S+/group_interval: $group_interval/" "$config"
   fi
   echo "$config"
 }

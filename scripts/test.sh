@@ -84,7 +84,18 @@ suite_exporter() {
 }
 suite_contract() { run_pytest contract scripts/tests/test_metric_contract.py; }
 suite_docs() { run_pytest docs scripts/tests/test_run_without_docker.py; }
-suite_alerting() { "$REPO/prometheus/test.sh" && "$REPO/alertmanager/test.sh"; }
+# Alerting: promtool and amtool check the configs and run the rule unit tests (their own output), then
+# pytest runs prometheus/tests and alertmanager/tests (rule conventions, the render tool, routes, and live
+# Prometheus/Alertmanager processes).
+suite_alerting() {
+  (cd "$REPO" &&
+    promtool check config prometheus/prometheus.yml &&
+    promtool check rules prometheus/rules/*.yml &&
+    promtool test rules prometheus/tests/*-test.yaml &&
+    amtool check-config alertmanager/alertmanager.yml alertmanager/demo/alertmanager.yml &&
+    shellcheck alertmanager/sink-config.sh) &&
+    run_pytest alerting prometheus/tests alertmanager/tests
+}
 suite_runbooks() { "$REPO/runbooks/test/run.sh"; }
 # The dashboards: Grafana's published types (npm @grafana/schema at the pinned Grafana's version,
 # from grafana/schema-check/package-lock.json) and the project's own checks.
