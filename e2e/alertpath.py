@@ -7,8 +7,6 @@ Alertmanager with the repository's config, every receiver pointed at a local web
 
 Everything binds 127.0.0.1 on free ports and is stopped by PID."""
 import os
-import re
-import shutil
 import subprocess
 import sys
 import time
@@ -20,25 +18,8 @@ import pytest
 import testkit
 
 REPO = testkit.REPO
-# Scrape and evaluation interval, and every alert's `for:`, in rewrite_fast_prometheus's rules.
-INTERVAL = "1s"
-FOR = "5s"
 READER_PASSWORD = "e2e-only-" + uuid.uuid4().hex[:8]
 TIMELINE = []
-
-
-def rewrite_fast_prometheus(target_dir, exporter, alertmanager):
-    """prometheus/ copied to TARGET_DIR with the targets on local ports, the scrape and evaluation
-    intervals at INTERVAL and every alert's `for:` at FOR, so that the path runs in seconds. Returns the
-    config file. Replaced by render_e2e_profile once the alerting branch is merged (see FAST_PROMETHEUS)."""
-    shutil.copytree(REPO / "prometheus", target_dir)
-    config = (target_dir / "prometheus.yml").read_text()
-    config = config.replace("exporter:9824", exporter).replace("alertmanager:9093", alertmanager)
-    config = re.sub(r"(scrape_interval|evaluation_interval|scrape_timeout):\s*\S+", rf"\1: {INTERVAL}", config)
-    (target_dir / "prometheus.yml").write_text(config)
-    for rules in (target_dir / "rules").glob("*.yml"):
-        rules.write_text(re.sub(r"(\n\s+for:\s*)\S+", rf"\g<1>{FOR}", rules.read_text()))
-    return target_dir / "prometheus.yml"
 
 
 def render_e2e_profile(target_dir, exporter, alertmanager):
@@ -51,10 +32,6 @@ def render_e2e_profile(target_dir, exporter, alertmanager):
     return target_dir / "prometheus.yml"
 
 
-# How the e2e gets a fast rule set. prometheus/render_rules.py is committed on the alerting branch, not
-# yet here: once it is merged, this line becomes `FAST_PROMETHEUS = render_e2e_profile` and
-# rewrite_fast_prometheus (with INTERVAL and FOR) goes.
-FAST_PROMETHEUS = rewrite_fast_prometheus
 
 
 def sink_alertmanager_config(target_dir, sink):
@@ -88,6 +65,10 @@ class AlertPath:
         testkit.psql(db.url, "-v", f"reader_password={READER_PASSWORD}", "-f", str(REPO / "exporter/sql/role.sql"))
         # As the reader role, so that the exporter and the dashboards are proven with the grants they get.
         self.reader_url = testkit.with_credentials(db.url, "opswatch_reader", READER_PASSWORD)
+        # Grafana's own role (exporter/sql/grafana-role.sql): the dashboards' SQL is proven with its grants.
+        testkit.psql(db.url, "-v", f"grafana_password={READER_PASSWORD}", "-f",
+                     str(REPO / "exporter/sql/grafana-role.sql"))
+        self.grafana_url = testkit.with_credentials(db.url, "opswatch_grafana", READER_PASSWORD)
         password_file = work / "reader-password"
         password_file.write_text(READER_PASSWORD)
         token_file = work / "admin-token"
@@ -101,7 +82,7 @@ class AlertPath:
         self.alertmanager = testkit.start_alertmanager(
             processes, sink_alertmanager_config(work / "alertmanager", sink))
         host = lambda url: urllib.parse.urlsplit(url).netloc  # noqa: E731
-        self.prometheus = testkit.start_prometheus(processes, FAST_PROMETHEUS(
+        self.prometheus = testkit.start_prometheus(processes, render_e2e_profile(
             work / "prometheus", host(self.exporter_url), host(self.alertmanager)))
         testkit.wait_for("the first scrape", lambda: self.query("up{job='opswatch'} == 1"), 60)
 

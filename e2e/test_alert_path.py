@@ -85,10 +85,10 @@ def test_database_back_recovers_without_an_exporter_restart(alert_path):
 
 
 def test_every_dashboard_query_returns_data(alert_path):
-    # grafana/test/check_dashboards.py's live mode, as the reader role (the grants Grafana gets), over a
+    # grafana/test/check_dashboards.py's live mode, as Grafana's own role (opswatch_grafana), over a
     # short range: Prometheus holds only this run's minutes.
     result = subprocess.run([sys.executable, str(REPO / "grafana/test/check_dashboards.py"),
-                             "--prometheus", alert_path.prometheus, "--postgres-url", alert_path.reader_url,
+                             "--prometheus", alert_path.prometheus, "--postgres-url", alert_path.grafana_url,
                              "--alertmanager", alert_path.alertmanager, "--time-from", "now-15m"],
                             capture_output=True, text=True)
     failures = [line for line in result.stdout.splitlines() if line.startswith("FAIL")]
