@@ -176,24 +176,34 @@ def compute(profile):
     am_file = next((a.split("=", 1)[1] for a in am_args if a.startswith("--config.file=")), "/etc/alertmanager/alertmanager.yml")
     am = yaml.safe_load(open(mount_source(services["alertmanager"], am_file), encoding="utf-8"))
 
-    # Which pages the breach sends: the critical budget alerts the burst makes true, minus those
-    # Alertmanager inhibits, one notification per group.
+    # Which pages the breach sends: the critical budget alerts the burst makes true (labelled as their
+    # rules and Prometheus' external labels label them), minus those Alertmanager inhibits, one
+    # notification per group of the pager's route.
+    external = {k: str(v) for k, v in (prom["global"].get("external_labels") or {}).items()}
     total_ratio = (fees + ratio * azure_budget) / total_budget
     critical_ratio = float(hocon_value(reference, "budget", "critical-ratio"))
     firing = []
-    for provider, value in (("azure_openai", ratio), ("total", total_ratio)):
-        if value >= 1:
-            firing.append({"alertname": "BudgetExceeded", "provider": provider, "severity": "critical", "env": "demo"})
-        if value >= critical_ratio:
-            firing.append({"alertname": "BudgetSpendCritical", "provider": provider, "severity": "critical", "env": "demo"})
-    pages = set()
+    for name, threshold in (("BudgetExceeded", 1.0), ("BudgetSpendCritical", critical_ratio)):
+        for metric, value in (("opswatch_budget_usage_ratio", ratio), ("opswatch_budget_total_usage_ratio", total_ratio)):
+            rule = find_rule(groups, name, metric)
+            if rule is None:
+                problems.append(f"no {name} rule on {metric}")
+            elif value >= threshold:
+                labels = {"provider": "azure_openai", **{k: str(v) for k, v in (rule.get("labels") or {}).items()}}
+                firing.append({**labels, **external, "alertname": name})
+    pages = []
     for alert in firing:
         route = route_for(am["route"], alert)
         if route.get("receiver") == "pager" and not inhibited(alert, firing, am.get("inhibit_rules") or []):
-            pages.add(tuple(alert.get(label, "") for label in route.get("group_by") or []))
+            group = {label: alert.get(label, "") for label in route.get("group_by") or []}
+            if group not in pages:
+                pages.append(group)
+    heartbeat_rule = next((r for g in groups for r in g.get("rules") or [] if r.get("alert") == "OpswatchHeartbeat"), {})
+    heartbeat_labels = {**{k: str(v) for k, v in (heartbeat_rule.get("labels") or {}).items()}, **external,
+                        "alertname": "OpswatchHeartbeat"}
     critical_route = route_for(am["route"], {"severity": "critical", "alertname": "BudgetExceeded"})
     group_wait = duration(critical_route.get("group_wait", "30s"))
-    heartbeat_route = route_for(am["route"], {"alertname": "OpswatchHeartbeat", "severity": "info"})
+    heartbeat_route = route_for(am["route"], heartbeat_labels)
 
     healthcheck = re.search(r"HEALTHCHECK\s+--interval=(\w+)", open(os.path.join(REPO, "exporter/Dockerfile")).read())
     exporter_healthy = duration(healthcheck.group(1))
@@ -208,16 +218,25 @@ def compute(profile):
         "profile": profile, "mode": plan["mode"], "tick": tick, "breach_after": breach_after, "ratio": ratio,
         "refresh": refresh, "jitter": jitter, "scrape": scrape, "evaluation": evaluation, "for": hold,
         "group_wait": group_wait, "exporter_healthy": exporter_healthy, "burst": burst, "seen": seen,
-        "pending": pending, "firing": firing_at, "page": page, "pages": sorted(pages), "total_ratio": total_ratio,
+        "pending": pending, "firing": firing_at, "page": page, "pages": pages, "total_ratio": total_ratio,
         "azure_budget": azure_budget, "spike_history": spike_history,
         "heartbeat_repeat": duration(heartbeat_route.get("repeat_interval", "4h")),
-        "rules_dir": os.path.relpath(os.path.dirname(prom_path), REPO),
+        "rules_dir": os.path.relpath(os.path.dirname(prom_path), REPO), "problems": problems,
     }
 
 
 def span(pair):
     lo, hi = pair
-    return f"{fmt(lo)}–{fmt(hi)}"
+    return fmt(lo) if round(lo) == round(hi) else f"{fmt(lo)}–{fmt(hi)}"
+
+
+def words(seconds):
+    """5 minutes, 1 hour: for prose."""
+    for unit, size in (("hour", 3600), ("minute", 60), ("second", 1)):
+        if seconds >= size and seconds % size == 0:
+            n = int(seconds // size)
+            return f"{n} {unit}{'s' if n != 1 else ''}"
+    return f"{seconds:g} seconds"
 
 
 def fmt(seconds):
@@ -227,7 +246,7 @@ def fmt(seconds):
 
 def render(demo, fast):
     def page_names(t):
-        return " and ".join(f"`{p[0]}` for `{p[1]}`" for p in t["pages"])
+        return " and ".join(f"`{p.get('alertname')}` for `{p.get('provider')}`" for p in t["pages"])
 
     lines = [START, "",
              "Minutes:seconds after the database is healthy, earliest–latest, as computed by",
@@ -264,11 +283,11 @@ def render(demo, fast):
                  else "; Alertmanager sends one page for the one cause.")
               + " `BudgetSpendCritical` fires with it and is inhibited.", ""]
     if demo["spike_history"]:
-        lines += [f"`LLMSpendSpike` cannot fire in the first {fmt(demo['spike_history'])} of Prometheus' history, "
-                  "fast demo included: its hourly norm is an average `offset "
-                  f"{int(demo['spike_history'] // 3600)}h`, which has no samples before then.", ""]
+        lines += [f"`LLMSpendSpike` cannot fire in Prometheus' first {words(demo['spike_history'])}, fast demo "
+                  f"included: its hourly norm is an average taken `offset {words(demo['spike_history'])}` back, "
+                  "which has no samples before then.", ""]
     lines += [f"`OpswatchHeartbeat` reaches the sink's `/heartbeat` once Prometheus runs, then every "
-              f"{fmt(demo['heartbeat_repeat'])}.", "", END]
+              f"{words(demo['heartbeat_repeat'])}.", "", END]
     return "\n".join(lines)
 
 
@@ -288,6 +307,11 @@ def main():
     if args.json:
         print(json.dumps({"demo": demo, "fast": fast}, indent=2))
         return 0
+    for t in (demo, fast):
+        for problem in t["problems"]:
+            print(f"timeline ({t['profile']}): {problem}", file=sys.stderr)
+        if t["problems"]:
+            return 2
     section = render(demo, fast)
     if not args.update:
         print(section)
