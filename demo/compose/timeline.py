@@ -165,12 +165,13 @@ def compute(profile):
     exceeded = find_rule(groups, "BudgetExceeded", "opswatch_budget_usage_ratio")
     hold = duration(exceeded.get("for", "0s"))
     fires_after = math.ceil(hold / evaluation) * evaluation
-    spike_history = None
+    spike_history = spike_offset = None
     for rule in (group.get("rules") or [] for group in groups):
         for r in rule:
             if r.get("record") == "provider:opswatch_cost_month_to_date_eur:increase1h_avg24h":
                 off = re.search(r"offset\s+(\w+)", r["expr"])
                 spike_history = duration(off.group(1)) if off else None
+                spike_offset = off.group(1) if off else None
 
     am_args = services["alertmanager"].get("command") or []
     am_file = next((a.split("=", 1)[1] for a in am_args if a.startswith("--config.file=")), "/etc/alertmanager/alertmanager.yml")
@@ -219,7 +220,7 @@ def compute(profile):
         "refresh": refresh, "jitter": jitter, "scrape": scrape, "evaluation": evaluation, "for": hold,
         "group_wait": group_wait, "exporter_healthy": exporter_healthy, "burst": burst, "seen": seen,
         "pending": pending, "firing": firing_at, "page": page, "pages": pages, "total_ratio": total_ratio,
-        "azure_budget": azure_budget, "spike_history": spike_history,
+        "azure_budget": azure_budget, "spike_history": spike_history, "spike_offset": spike_offset,
         "heartbeat_repeat": duration(heartbeat_route.get("repeat_interval", "4h")),
         "rules_dir": os.path.relpath(os.path.dirname(prom_path), REPO), "problems": problems,
     }
@@ -283,8 +284,8 @@ def render(demo, fast):
                  else "; Alertmanager sends one page for the one cause.")
               + " `BudgetSpendCritical` fires with it and is inhibited.", ""]
     if demo["spike_history"]:
-        lines += [f"`LLMSpendSpike` cannot fire in Prometheus' first {words(demo['spike_history'])}, fast demo "
-                  f"included: its hourly norm is an average taken `offset {words(demo['spike_history'])}` back, "
+        lines += [f"`LLMSpendSpike` cannot fire before Prometheus has {words(demo['spike_history'])} of history, "
+                  f"fast demo included: its hourly norm is an average taken `offset {demo['spike_offset']}` back, "
                   "which has no samples before then.", ""]
     lines += [f"`OpswatchHeartbeat` reaches the sink's `/heartbeat` once Prometheus runs, then every "
               f"{words(demo['heartbeat_repeat'])}.", "", END]
