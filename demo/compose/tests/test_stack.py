@@ -321,10 +321,16 @@ def maven_goals():
     return arg.group(1).split()
 
 
+def repository_megabytes(repo):
+    return sum(f.stat().st_size for f in repo.rglob("*") if f.is_file()) / 1e6
+
+
 def test_image_build_downloads_no_test_scope_dependency_and_makes_the_same_jar(tmp_path):
-    """Runs the Dockerfile's Maven command on a copy of the build context with an empty local repository
-    (fed from ~/.m2 through a file:// mirror, so it works offline), then checks that none of the pom's
-    test-scope dependencies arrived and that the jar has the same entries as `mvn package`'s."""
+    """Runs the Dockerfile's Maven command, and `mvn package -Dmaven.test.skip=true` for comparison, on a copy
+    of the build context, each with an empty local repository fed from ~/.m2 through a file:// mirror (so
+    it works offline): the Dockerfile's build must fetch no jar of the pom's test-scope dependencies (the
+    comparison build does: the measurement sees them), make a jar with the same entries, and fetch what
+    demo/compose/README.md says."""
     goals = maven_goals()
     home_repo = os.path.expanduser("~/.m2/repository")
     ctx = tmp_path / "ctx"
@@ -333,30 +339,36 @@ def test_image_build_downloads_no_test_scope_dependency_and_makes_the_same_jar(t
     shutil.copy(os.path.join(REPO, "exporter/pom.xml"), ctx / "exporter/pom.xml")
     shutil.copytree(os.path.join(REPO, "exporter/src/main"), ctx / "exporter/src/main")
     mvn = ["mvn", "-B", "-ntp", "-q"]
-    # Fill ~/.m2 with what the goals need (a no-op when it has them; the exporter suite usually has).
-    subprocess.run(mvn + ["-pl", "exporter"] + goals, cwd=ctx, check=True, capture_output=True)
+    # Fill ~/.m2 with what both builds need (a no-op when it has them, as after the exporter suite).
+    subprocess.run(mvn + ["-Dmaven.test.skip=true", "package"], cwd=ctx, check=True, capture_output=True)
     settings = tmp_path / "settings.xml"
     settings.write_text(f"<settings><mirrors><mirror><id>home</id><mirrorOf>*</mirrorOf>"
                         f"<url>file://{home_repo}</url></mirror></mirrors></settings>")
-    fresh = tmp_path / "repo"
-    shutil.rmtree(ctx / "exporter/target")
-    build = subprocess.run(mvn + ["-s", str(settings), f"-Dmaven.repo.local={fresh}", "-pl", "exporter"] + goals,
-                           cwd=ctx, capture_output=True, text=True)
-    assert build.returncode == 0, build.stdout[-2000:] + build.stderr[-2000:]
-    jar = ctx / "exporter/target/opswatch-exporter.jar"
-    entries = sorted(zipfile.ZipFile(jar).namelist())
 
-    pom = read("exporter/pom.xml")
+    def build(name, args):
+        shutil.rmtree(ctx / "exporter/target", ignore_errors=True)
+        repo = tmp_path / name
+        run = subprocess.run(mvn + ["-s", str(settings), f"-Dmaven.repo.local={repo}"] + args, cwd=ctx,
+                             capture_output=True, text=True)
+        assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+        return repo, sorted(zipfile.ZipFile(ctx / "exporter/target/opswatch-exporter.jar").namelist())
+
+    image_repo, image_jar = build("image", ["-pl", "exporter"] + goals)
+    package_repo, package_jar = build("package", ["-Dmaven.test.skip=true", "package"])
+
     test_deps = re.findall(r"<dependency>\s*<groupId>([^<]+)</groupId>\s*<artifactId>([^<]+)</artifactId>"
-                           r"(?:(?!</dependency>).)*<scope>test</scope>", pom, re.S)
+                           r"(?:(?!</dependency>).)*<scope>test</scope>", read("exporter/pom.xml"), re.S)
     assert test_deps, "exporter/pom.xml has no test-scope dependency to look for"
-    arrived = [f"{g}:{a}" for g, a in test_deps if (fresh / g.replace(".", "/") / a).exists()]
-    assert not arrived, f"the image build downloads test-scope dependencies: {arrived}"
 
-    lifecycle = subprocess.run(mvn + ["-Dmaven.test.skip=true", "package"], cwd=ctx, capture_output=True, text=True)
-    assert lifecycle.returncode == 0, lifecycle.stdout[-2000:]
-    expected = sorted(zipfile.ZipFile(jar).namelist())
-    assert entries == expected
+    def jars_of(repo):
+        return [f"{g}:{a}" for g, a in test_deps if list((repo / g.replace(".", "/") / a).rglob("*.jar"))]
+
+    assert jars_of(package_repo), "the comparison build fetched no test jar: the measurement sees nothing"
+    assert not jars_of(image_repo), f"the image build downloads test-scope dependencies: {jars_of(image_repo)}"
+    assert image_jar == package_jar
+    image_mb, package_mb = repository_megabytes(image_repo), repository_megabytes(package_repo)
+    assert abs(image_mb - readme_figure(r"dependencies, about ([\d.]+) MB")) <= 0.15 * image_mb, image_mb
+    assert abs(package_mb - readme_figure(r"would\s+fetch ([\d.]+) MB")) <= 0.15 * package_mb, package_mb
 
 
 # ------------------------------------------------------------------------------------------- dependencies
