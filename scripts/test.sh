@@ -105,7 +105,8 @@ suite_grafana() {
 }
 # The read-only database roles, logged in as each on the throwaway PostgreSQL.
 suite_roles() { run_pytest roles exporter/sql/tests; }
-suite_stack() { "$REPO/scripts/check-compose.sh"; }
+# The compose stack, statically (no Docker engine): demo/compose/tests.
+suite_stack() { run_pytest stack demo/compose/tests; }
 suite_e2e() { run_pytest e2e e2e; }
 # The mixin and deploy/: drift against a fresh render, kubernetes-models schemas (npm, pinned by the
 # lockfile), promtool on the rendered PrometheusRule, policies, kubectl kustomize when kubectl is present.
