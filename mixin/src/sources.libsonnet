@@ -18,7 +18,7 @@
   found: {
     "jobSelector": "job=\"opswatch\"",
     "runbookURLBase": "https://github.com/opswatch/opswatch/blob/main/runbooks",
-    "grafanaURL": "http://localhost:3000",
+    "grafanaURL": "https://grafana.example.com",
     "datasources": {
       "prometheus": {
         "name": "opswatch Prometheus",
