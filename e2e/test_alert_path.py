@@ -2,15 +2,19 @@
 
 The tests run in this order and build on each other, as an incident does:
   1. a provider's spend is pushed past its budget: the budget alert fires and reaches the pager receiver
-     with severity=critical, the provider, the value and a runbook_url naming a page of runbooks/;
+     with severity=critical, the provider, the value, a runbook_url naming a page of runbooks/ and a
+     dashboard_url opening the cost dashboard on that provider (one its provider variable offers);
   2. the lower-severity alert of the same provider is inhibited in Alertmanager and never sent;
   3. the database stops: the source-down alert fires while /metrics keeps answering;
   4. the database starts again: everything recovers without restarting the exporter;
   5. every dashboard query runs against this Prometheus and PostgreSQL and returns data.
 The timeline from the breach to the page is printed at the end of pytest's report."""
+import json
 import os
+import re
 import subprocess
 import sys
+import urllib.parse
 
 from alertpath import REPO, mark, pg_throwaway
 from testkit import http_get, psql, wait_for
@@ -43,6 +47,15 @@ def test_budget_breach_pages_on_call_with_its_runbook(alert_path):
         f"runbook_url {runbook} names no page in the repository"
     description = details["firing"]
     assert "EUR" in description and any(ch.isdigit() for ch in description), description
+    # The link as Prometheus rendered it and Alertmanager sent it: the cost dashboard, this provider selected,
+    # and a value the dashboard's provider variable (label_values(metric, label)) lists on this Prometheus.
+    link = urllib.parse.urlsplit(details["dashboard_url"])
+    assert (link.path, urllib.parse.parse_qs(link.query)) == ("/d/opswatch-cost", {"var-provider": [PROVIDER]}), \
+        details["dashboard_url"]
+    cost = json.loads((REPO / "grafana/dashboards/opswatch-cost.json").read_text())
+    variable = next(v for v in cost["templating"]["list"] if v["name"] == "provider")
+    metric, label = re.fullmatch(r"label_values\((\w+),\s*(\w+)\)", variable["query"]["query"]).groups()
+    assert PROVIDER in {s["metric"][label] for s in alert_path.query(f"group by ({label}) ({metric})")}
 
 
 def test_the_warning_of_the_same_provider_is_inhibited(alert_path):

@@ -12,7 +12,7 @@ local found = (import 'src/sources.libsonnet').found;
     // runbook links use the same base.
     runbookURLBase: found.runbookURLBase,
 
-    // dashboard_url annotations are <grafanaURL>/d/<uid>.
+    // dashboard_url annotations are <grafanaURL>/d/<uid>, with ?var-provider=... for provider alerts.
     grafanaURL: found.grafanaURL,
 
     // Grafana datasources by plugin type, {name, uid}: the dashboards' datasource variables default to

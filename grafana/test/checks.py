@@ -3,6 +3,7 @@ returns the problems it finds, an empty list when there are none. test_dashboard
 the repository, test_checks.py on broken copies."""
 import collections
 import re
+import urllib.parse
 
 import dashboards as dm
 
@@ -316,11 +317,38 @@ def month_time_range(dashboard):
     return problems
 
 
+# A dashboard link in a rule: /d/<uid>, then an optional query whose values may be Prometheus templates
+# ({{ $labels.provider }}, spaces included).
+RULE_DASHBOARD_LINK = re.compile(r"/d/([A-Za-z0-9_-]+)(\?(?:\{\{.*?\}\}|[^\s'\"{])*)?")
+LABEL_TEMPLATE = re.compile(r"^\{\{\s*\$labels\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}$")
+
+
 def rule_dashboard_urls(repo, uids):
-    """The alert rules' dashboard_url annotations name existing dashboards."""
+    """The alert rules' dashboard_url annotations name existing dashboards, and every var-NAME they pass
+    is a variable of that dashboard: `$__all` (Grafana's All) only where the variable includes All, and
+    `{{ $labels.L }}` only for a variable that lists the values of label L (label_values(metric, L))."""
+    by_uid = {d.get("uid"): d for d in repo.dashboards().values()}
     problems = []
     for path in sorted(repo.rules_dir.glob("*.y*ml")):
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            problems += [f"{path.relative_to(repo.root)}:{number}: /d/{uid} is not a dashboard uid"
-                         for uid in re.findall(r"/d/([A-Za-z0-9_-]+)", line) if uid not in uids]
+            where = f"{path.relative_to(repo.root)}:{number}"
+            for uid, query in RULE_DASHBOARD_LINK.findall(line):
+                if uid not in uids:
+                    problems.append(f"{where}: /d/{uid} is not a dashboard uid")
+                    continue
+                variables = dm.variables(by_uid.get(uid) or {})
+                for key, value in urllib.parse.parse_qsl(query.lstrip("?"), keep_blank_values=True):
+                    name = key[len("var-"):] if key.startswith("var-") else None
+                    if name is None:
+                        continue
+                    variable = variables.get(name)
+                    if variable is None:
+                        problems.append(f"{where}: {key} is not a variable of /d/{uid}")
+                    elif value == "$__all" and not variable.get("includeAll"):
+                        problems.append(f"{where}: {key}=$__all but ${name} of /d/{uid} has no All value")
+                    elif LABEL_TEMPLATE.match(value):
+                        label = LABEL_TEMPLATE.match(value).group(1)
+                        if dm.label_values_label(variable) != label:
+                            problems.append(f"{where}: {key} gets the label {label!r}, but ${name} of /d/{uid} "
+                                            f"does not list that label's values")
     return problems

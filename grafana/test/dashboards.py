@@ -129,6 +129,15 @@ def label_values_metric(variable):
     return match.group(1) if match else None
 
 
+def label_values_label(variable):
+    """The label a label_values(metric, label) variable lists, else None."""
+    query = variable.get("query")
+    query = query.get("query") if isinstance(query, dict) else query
+    match = re.match(r"^\s*label_values\(\s*(?:[A-Za-z_:][A-Za-z0-9_:]*(?:\{[^}]*\})?\s*,\s*)?([A-Za-z_][A-Za-z0-9_]*)\s*\)\s*$",
+                     query or "")
+    return match.group(1) if match else None
+
+
 def queries(dashboard):
     """(where, kind, target) for every panel target and annotation query: kind is 'prometheus',
     'sql' or another datasource type."""

@@ -203,6 +203,30 @@ def test_rule_linking_to_a_missing_dashboard(broken_repo):
     assert any("/d/opswatch-costs is not a dashboard uid" in p for p in checks.rule_dashboard_urls(broken_repo, UIDS))
 
 
+@pytest.mark.parametrize("url, problem", [
+    ("/d/opswatch-cost?var-providers={{ $labels.provider }}", "var-providers is not a variable of /d/opswatch-cost"),
+    ("/d/opswatch-incidents?var-provider={{ $labels.provider }}", "var-provider is not a variable of /d/opswatch-incidents"),
+    ("/d/opswatch-health?var-runbooks=$__all", "var-runbooks=$__all but $runbooks of /d/opswatch-health has no All value"),
+    ("/d/opswatch-cost?var-provider={{ $labels.quota }}", "var-provider gets the label 'quota'"),
+])
+def test_rule_linking_to_a_variable_the_dashboard_lacks(broken_repo, url, problem):
+    path = broken_repo.rules_dir / "quota.yml"
+    text = path.read_text()
+    good = "https://grafana.example.com/d/opswatch-health?var-provider={{ $labels.provider }}"
+    assert good in text
+    path.write_text(text.replace(good, "https://grafana.example.com" + url, 1))
+    problems = checks.rule_dashboard_urls(broken_repo, UIDS)
+    assert [p for p in problems if problem in p and p.startswith("prometheus/rules/quota.yml:")], problems
+
+
+def test_rule_links_with_the_provider_and_all_pass(broken_repo):
+    (broken_repo.rules_dir / "x.yml").write_text(
+        "a: 'https://g.test/d/opswatch-cost?var-provider={{ $labels.provider }}'\n"
+        "b: https://g.test/d/opswatch-cost?var-provider=$__all\n"
+        "c: https://g.test/d/opswatch-health?var-provider={{$labels.provider}}&from=now-6h\n")
+    assert [p for p in checks.rule_dashboard_urls(broken_repo, UIDS) if p.startswith("prometheus/rules/x.yml")] == []
+
+
 def test_recording_rule_counts_as_known(broken_repo):
     (broken_repo.rules_dir / "x.yml").write_text(
         "groups:\n  - name: x\n    rules:\n      - record: provider:made_up:rate5m\n        expr: vector(1)\n")

@@ -4,7 +4,9 @@ files), and against what a real Prometheus 2.42 loads from prometheus/prometheus
 - every alert: PascalCase name, severity critical|warning|info, service="opswatch", the annotations summary,
   description, value, runbook_url and dashboard_url; runbook_url is production's runbook base + the kebab-case
   name, and that page exists with Meaning / Impact / Diagnosis / Mitigation and a row in runbooks/README.md;
-  dashboard_url is production's Grafana base + /d/ + an opswatch dashboard uid; a promtool test names it;
+  dashboard_url is production's Grafana base + /d/ + an opswatch dashboard uid, with the alert's provider
+  selected (?var-provider={{ $labels.provider }}; Grafana's All, $__all, for provider="total") when the
+  alert carries a `provider` label, as its promtool tests show; a promtool test names it;
 - every state alert survives a scrape gap (keep_firing_for longer than its for:);
 - every recording rule is named level:metric:operation;
 - every opswatch_* name in the rules, tests, runbook pages and templates is in docs/metrics.md;
@@ -12,7 +14,9 @@ files), and against what a real Prometheus 2.42 loads from prometheus/prometheus
 
 promtool check config/rules and promtool test rules run before this, from scripts/test.sh (suite `alerting`).
 """
+import json
 import re
+import urllib.parse
 
 import pytest
 import yaml
@@ -29,6 +33,19 @@ NO_KEEP_FIRING = {"LLMSpendSpike", "OpswatchHeartbeat", "OpswatchExporterDown"}
 METRIC = re.compile(r"(?<![A-Za-z0-9_:])opswatch_[a-z0-9_]+")
 
 
+def load_promtool_expectations():
+    """(test file, alertname, exp_labels, exp_annotations) of every expected alert in tests/*-test.yaml.
+    promtool test rules compares them with what the rules render, so they are what the rules produce."""
+    out = []
+    for path in sorted((REPO / "prometheus/tests").glob("*-test.yaml")):
+        for test in yaml.safe_load(path.read_text())["tests"]:
+            for case in test.get("alert_rule_test") or []:
+                for alert in case.get("exp_alerts") or []:
+                    out.append((path.name, case["alertname"], alert.get("exp_labels") or {},
+                                alert.get("exp_annotations") or {}))
+    return out
+
+
 def load_rules():
     out = []
     for path in RULES:
@@ -42,6 +59,14 @@ ALL = load_rules()
 ALERTS = [(f, r) for f, r in ALL if "alert" in r]
 RECORDS = [(f, r) for f, r in ALL if "record" in r]
 ALERT_NAMES = sorted({r["alert"] for _, r in ALERTS})
+EXPECTED = load_promtool_expectations()
+# Alerts whose firing instances carry the exporter's `provider` label (per provider, not the total), as
+# their promtool tests expect them.
+PER_PROVIDER = {name for _, name, labels, _ in EXPECTED if labels.get("provider", "total") != "total"}
+# How a dashboard link selects the alert's provider: the dashboards' variable is `provider` (a multi-value
+# query variable with an All value, grafana/dashboards/*.json); $__all is the value Grafana itself puts in
+# the URL when All is selected.
+PROVIDER_QUERY = {"provider": "?var-provider={{ $labels.provider }}", "total": "?var-provider=$__all"}
 
 
 def alert_id(item):
@@ -102,7 +127,41 @@ def test_alert_links_are_production_runbook_page_and_dashboard(item, production,
     page = f"{kebab(rule['alert'])}.md"
     assert ann["runbook_url"] == f"{production['runbook_url']}/{page}"
     assert (repo / "runbooks" / page).is_file()
-    assert ann["dashboard_url"] in {f"{production['grafana_url']}/d/{uid}" for uid in DASHBOARD_UIDS}
+    if rule["labels"].get("provider") == "total":
+        query = PROVIDER_QUERY["total"]
+    elif rule["alert"] in PER_PROVIDER:
+        query = PROVIDER_QUERY["provider"]
+    else:
+        query = ""
+    assert ann["dashboard_url"] in {f"{production['grafana_url']}/d/{uid}{query}" for uid in DASHBOARD_UIDS}
+
+
+def dashboard_variables(repo):
+    """{dashboard uid: {variable name: variable}} of grafana/dashboards/*.json."""
+    out = {}
+    for path in (repo / "grafana/dashboards").glob("*.json"):
+        dashboard = json.loads(path.read_text())
+        out[dashboard["uid"]] = {v["name"]: v for v in dashboard.get("templating", {}).get("list", [])}
+    return out
+
+
+@pytest.mark.parametrize("expected", EXPECTED, ids=lambda e: f"{e[0]}:{e[1]}[{e[2].get('provider', '')}]")
+def test_promtool_expects_the_dashboard_with_the_alerts_provider(expected, production, repo):
+    """What promtool proves the rules render: the provider of the alert, selected on a dashboard whose
+    `provider` variable takes it (All for the total); no selection for an alert without a provider."""
+    _, _, labels, annotations = expected
+    url = urllib.parse.urlsplit(annotations["dashboard_url"])
+    assert f"{url.scheme}://{url.netloc}" == production["grafana_url"]
+    uid = url.path.removeprefix("/d/")
+    assert uid in DASHBOARD_UIDS
+    query = urllib.parse.parse_qs(url.query, keep_blank_values=True)
+    if "provider" not in labels:
+        assert query == {}
+        return
+    assert query == {"var-provider": ["$__all" if labels["provider"] == "total" else labels["provider"]]}
+    variable = dashboard_variables(repo)[uid].get("provider")
+    assert variable and variable.get("includeAll") and variable.get("multi"), \
+        f"/d/{uid} has no multi-value provider variable with All"
 
 
 @pytest.mark.parametrize("item", [a for a in ALERTS if a[1]["alert"] not in NO_KEEP_FIRING], ids=alert_id)
