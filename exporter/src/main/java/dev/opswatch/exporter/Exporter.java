@@ -6,6 +6,7 @@ import dev.opswatch.exporter.config.ExporterConfig;
 import dev.opswatch.exporter.cost.CostSource;
 import dev.opswatch.exporter.db.Database;
 import dev.opswatch.exporter.http.ExporterHttpServer;
+import dev.opswatch.exporter.http.HttpSettings;
 import dev.opswatch.exporter.incident.IncidentSource;
 import dev.opswatch.exporter.metrics.StoreCollector;
 import dev.opswatch.exporter.probe.ProbeSource;
@@ -44,7 +45,7 @@ public final class Exporter implements AutoCloseable {
     registry.register(new StoreCollector(store, BuildInfo.version()));
     ExporterHttpServer server;
     try {
-      server = new ExporterHttpServer(config.http(), registry, store, adminRoutes(config, store));
+      server = new ExporterHttpServer(config.http(), HttpSettings.parse(config), registry, store, adminRoutes(config, store));
     } catch (IOException | RuntimeException e) {
       database.close();
       throw e;
@@ -71,6 +72,11 @@ public final class Exporter implements AutoCloseable {
 
   public int port() {
     return server.port();
+  }
+
+  /** The address and port actually bound, e.g. {@code 127.0.0.1:9824}. */
+  public String listeningOn() {
+    return server.listeningOn();
   }
 
   public SnapshotStore store() {

@@ -37,11 +37,11 @@ public final class Main {
     try {
       exporter = Exporter.start(config.get());
     } catch (java.io.IOException e) {
-      System.err.println("opswatch: cannot listen on port " + config.get().http().port() + ": " + e.getMessage());
+      System.err.println("opswatch: " + e.getMessage());
       System.exit(1);
       return;
     }
-    log.info("opswatch exporter {} listening on :{}, database {}", BuildInfo.version(), exporter.port(), config.get().database().url().masked());
+    log.info("opswatch exporter {} listening on {}, database {}", BuildInfo.version(), exporter.listeningOn(), config.get().database().url().masked());
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       exporter.close();
@@ -85,13 +85,15 @@ public final class Main {
       ExporterConfig config = ConfigLoader.load(file, env);
       // The quota, incident and probe sections validate here too, so --check-config sees them.
       FeatureConfigs.parse(config, env);
+      dev.opswatch.exporter.http.HttpSettings.parse(config);
       return Optional.of(config);
     } catch (ConfigException e) {
       err.println("opswatch: config error: " + ConfigErrors.oneLine(e));
       return Optional.empty();
     } catch (RuntimeException e) {
       // A bug in validation must still end in one line and exit code 2, not a stack trace.
-      err.println("opswatch: config error: " + e.getClass().getSimpleName() + ": " + String.valueOf(e.getMessage()).replace('\n', ' '));
+      err.println("opswatch: config error: " + e.getClass().getSimpleName() + ": "
+          + dev.opswatch.exporter.config.UrlMask.mask(String.valueOf(e.getMessage()).replace('\n', ' ')));
       return Optional.empty();
     }
   }

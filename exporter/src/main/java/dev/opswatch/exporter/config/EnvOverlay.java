@@ -16,6 +16,7 @@ final class EnvOverlay {
   private static final Map<String, String> PLAIN =
       Map.ofEntries(
           Map.entry("OPSWATCH_HTTP_PORT", "opswatch.http.port"),
+          Map.entry("OPSWATCH_HTTP_BIND_ADDRESS", "opswatch.http.bind-address"),
           Map.entry("OPSWATCH_DATABASE_URL", "opswatch.database.url"),
           Map.entry("OPSWATCH_DATABASE_USER", "opswatch.database.user"),
           Map.entry("OPSWATCH_DATABASE_PASSWORD", "opswatch.database.password"),

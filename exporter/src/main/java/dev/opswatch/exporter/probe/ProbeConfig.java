@@ -8,6 +8,7 @@ import dev.opswatch.exporter.config.ConfigLoader;
 import dev.opswatch.exporter.config.ExporterConfig;
 import dev.opswatch.exporter.config.KnownKeys;
 import dev.opswatch.exporter.config.Secrets;
+import dev.opswatch.exporter.config.UrlMask;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -60,7 +61,7 @@ public record ProbeConfig(
       }
       HttpUrl parsed = HttpUrl.parse(url);
       if (parsed == null) {
-        throw ConfigErrors.badValue(c, base + ".url", "must be an http:// or https:// URL, got '" + url + "'");
+        throw ConfigErrors.badValue(c, base + ".url", "must be an http:// or https:// URL, got '" + UrlMask.mask(url) + "'");
       }
       List<String> checks = c.hasPath(base + ".checks") ? checks(c, base + ".checks") : defaultChecks;
       targets.add(new ProbeTarget(name, parsed.toString(), token(c, base, env), checks));

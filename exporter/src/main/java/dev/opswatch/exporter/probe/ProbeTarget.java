@@ -7,6 +7,6 @@ import java.util.Optional;
 public record ProbeTarget(String name, String url, Optional<String> bearerToken, List<String> checks) {
   @Override
   public String toString() {
-    return "ProbeTarget[" + name + ", " + url + (bearerToken.isPresent() ? ", token ***" : "") + ", checks " + checks + "]";
+    return "ProbeTarget[" + name + ", " + dev.opswatch.exporter.config.UrlMask.mask(url) + (bearerToken.isPresent() ? ", token ***" : "") + ", checks " + checks + "]";
   }
 }

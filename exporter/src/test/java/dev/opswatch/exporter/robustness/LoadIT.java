@@ -22,6 +22,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -50,28 +52,38 @@ class LoadIT {
     db.close();
   }
 
+  /** One failed scrape: what the client saw, and when. */
+  record Failure(String cause, int status, long elapsedMillis, long atMillis) {
+    @Override
+    public String toString() {
+      return cause + (status > 0 ? " (HTTP " + status + ")" : "") + " after " + elapsedMillis + " ms, " + atMillis + " ms into the run";
+    }
+  }
+
   @Test
   void sixtyFourConcurrentScrapersForThirtySecondsGetNoErrors() throws Exception {
     HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + exporter.port() + "/metrics"))
         .timeout(Duration.ofSeconds(10)).build();
     AtomicLong ok = new AtomicLong();
-    AtomicLong errors = new AtomicLong();
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    Queue<Failure> failures = new ConcurrentLinkedQueue<>();
+    long start = System.nanoTime();
+    long deadline = start + Duration.ofSeconds(30).toNanos();
     ExecutorService scrapers = Executors.newFixedThreadPool(64);
     List<Future<?>> futures = new ArrayList<>();
     for (int i = 0; i < 64; i++) {
       futures.add(scrapers.submit(() -> {
         while (System.nanoTime() < deadline) {
+          long sent = System.nanoTime();
           try {
             HttpResponse<String> r = client.send(request, HttpResponse.BodyHandlers.ofString());
             if (r.statusCode() == 200 && r.body().contains("opswatch_source_up")) {
               ok.incrementAndGet();
             } else {
-              errors.incrementAndGet();
+              failures.add(failure("unexpected answer", r.statusCode(), sent, start));
             }
           } catch (IOException e) {
-            errors.incrementAndGet();
+            failures.add(failure(e.getClass().getName() + ": " + e.getMessage(), 0, sent, start));
           } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return;
@@ -83,8 +95,15 @@ class LoadIT {
       f.get(60, TimeUnit.SECONDS);
     }
     scrapers.shutdown();
-    assertEquals(0, errors.get(), "failed scrapes out of " + (ok.get() + errors.get()));
+    System.out.printf("LoadIT 64 scrapers: %d ok, %d failed%n", ok.get(), failures.size());
+    failures.forEach(f -> System.out.println("LoadIT failed scrape: " + f));
+    assertEquals(List.of(), List.copyOf(failures), "failed scrapes out of " + (ok.get() + failures.size()));
     assertTrue(ok.get() > 64, "only " + ok.get() + " scrapes in 30 s");
+  }
+
+  private static Failure failure(String cause, int status, long sentNanos, long startNanos) {
+    long now = System.nanoTime();
+    return new Failure(cause, status, (now - sentNanos) / 1_000_000, (sentNanos - startNanos) / 1_000_000);
   }
 
   @Test
