@@ -9,6 +9,7 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLSocket;
 
 /**
  * One client connection on its own thread: read a request head within the deadline, hand the
@@ -18,8 +19,12 @@ import java.util.concurrent.TimeUnit;
  * <p>Deadlines: the first request's head (and, with TLS, the handshake) must be complete within
  * {@code request-header-timeout} of the accept; a later request's head within that time of its
  * first byte, which may come up to {@link #IDLE_MILLIS} after the previous response. A response
- * must be taken by the client within {@link #RESPONSE_MILLIS}. Time a request spends with the
- * handler never counts against the client, so a busy machine does not cut requests it is serving.
+ * must be taken by the client within {@link #RESPONSE_MILLIS}. Only waiting for the client counts:
+ * bytes that arrived in time are served however late this thread gets to them, and time with the
+ * handler never counts (the JDK server's {@code maxReqTime} counted both, and closed requests that
+ * had arrived whole but waited for a worker on a busy machine: issue #12). A TLS handshake, which
+ * a read timeout cannot bound (it may be trickled a byte at a time), has a watchdog that closes
+ * the socket at the first head's deadline.
  */
 final class Connection implements Runnable {
   static final int IDLE_MILLIS = 30_000;
@@ -56,10 +61,12 @@ final class Connection implements Runnable {
     InetSocketAddress remote = (InetSocketAddress) socket.getRemoteSocketAddress();
     InetSocketAddress local = (InetSocketAddress) socket.getLocalSocketAddress();
     long headerNanos = listener.requestHeaderTimeout().toNanos();
-    int headerMillis = (int) Math.max(1, listener.requestHeaderTimeout().toMillis());
     InputStream in = new BufferedInputStream(socket.getInputStream(), 4096);
     OutputStream out = socket.getOutputStream();
     long headStartNanos = acceptedNanos;
+    if (socket instanceof SSLSocket tls) {
+      handshake(tls, acceptedNanos + headerNanos);
+    }
     while (!listener.closing()) {
       if (headStartNanos < 0) {
         // Kept alive: wait for the next request's first byte, then its head has the usual time.
@@ -71,15 +78,11 @@ final class Connection implements Runnable {
       RequestHead head;
       BufferedExchange exchange;
       boolean close;
-      socket.setSoTimeout(headerMillis);
-      ScheduledFuture<?> deadline = listener.closeAt(socket, headStartNanos + headerNanos);
       try {
-        head = RequestHead.read(in);
+        head = RequestHead.read(in, socket, headStartNanos + headerNanos);
       } catch (RequestHead.Malformed e) {
         write(out, Responses.plain(e.status, e.getMessage()));
         return;
-      } finally {
-        deadline.cancel(false);
       }
       if (head == null) {
         return;
@@ -114,6 +117,16 @@ final class Connection implements Runnable {
       Responses.text(failed, 500, "internal error\n");
       write(socket.getOutputStream(), failed.encode(true));
       throw new IOException("closed after a handler error", e);
+    }
+  }
+
+  private void handshake(SSLSocket tls, long deadlineNanos) throws IOException {
+    ScheduledFuture<?> watchdog = listener.closeAt(socket, deadlineNanos);
+    try {
+      tls.setSoTimeout((int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime())));
+      tls.startHandshake();
+    } finally {
+      watchdog.cancel(false);
     }
   }
 

@@ -47,13 +47,23 @@ record RequestHead(String method, URI uri, String version, Headers headers) {
   }
 
   /**
-   * Reads one request head. Returns null when the connection ends before its first byte (a client
-   * closing an idle keep-alive connection). {@code in} must deliver bytes as they come.
+   * Reads one request head, which must be complete by {@code deadlineNanos} ({@link System#nanoTime}).
+   * Only time spent waiting for the client's bytes counts: the deadline is checked before each read
+   * that would block, so bytes that arrived in time are read even if this thread ran late (a busy
+   * machine must not cut requests that came whole). Returns null when the connection ends before
+   * its first byte (a client closing an idle keep-alive connection).
    */
-  static RequestHead read(InputStream in) throws IOException, Malformed {
-    byte[] buffer = new byte[1024];
+  static RequestHead read(InputStream in, java.net.Socket socket, long deadlineNanos) throws IOException, Malformed {
+    byte[] buffer = new byte[512];
     int length = 0;
     while (true) {
+      if (in.available() == 0) {
+        long remaining = deadlineNanos - System.nanoTime();
+        if (remaining <= 0) {
+          throw new java.net.SocketTimeoutException("request head not complete within the deadline");
+        }
+        socket.setSoTimeout((int) Math.max(1, java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(remaining)));
+      }
       int b = in.read();
       if (b < 0) {
         if (length == 0) {
