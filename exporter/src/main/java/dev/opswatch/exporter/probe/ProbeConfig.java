@@ -20,7 +20,15 @@ import okhttp3.HttpUrl;
 
 /** The {@code opswatch.probes} section. No targets is valid: then nothing is probed. */
 public record ProbeConfig(
-    Duration connectTimeout, Duration readTimeout, Duration callTimeout, int maxConcurrent, List<ProbeTarget> targets) {
+    Duration connectTimeout, Duration readTimeout, Duration callTimeout, int maxConcurrent, List<ProbeTarget> targets,
+    Redirects redirects) {
+
+  /** Which redirects a probe follows: none, or those to the same origin (scheme, host and port). */
+  public enum Redirects { NONE, SAME_ORIGIN }
+
+  public ProbeConfig(Duration connectTimeout, Duration readTimeout, Duration callTimeout, int maxConcurrent, List<ProbeTarget> targets) {
+    this(connectTimeout, readTimeout, callTimeout, maxConcurrent, targets, Redirects.SAME_ORIGIN);
+  }
 
   private static final String NAME = "[a-z][a-z0-9_]*";
   private static final Duration MIN_TIMEOUT = Duration.ofMillis(100);
@@ -32,17 +40,19 @@ public record ProbeConfig(
 
   /** Parses and validates {@code probes} of the {@code opswatch} object {@code c}; tokens named by env come from {@code env}. */
   public static ProbeConfig parse(Config c, Map<String, String> env) {
-    KnownKeys.check(c, "probes", Set.of("connect-timeout", "read-timeout", "call-timeout", "max-concurrent", "checks", "targets"));
+    KnownKeys.check(c, "probes", Set.of("connect-timeout", "read-timeout", "call-timeout", "max-concurrent", "checks", "targets", "redirects"));
     Duration connect = ConfigLoader.positive(c, "probes.connect-timeout", MIN_TIMEOUT);
     Duration read = ConfigLoader.positive(c, "probes.read-timeout", MIN_TIMEOUT);
     Duration call = ConfigLoader.positive(c, "probes.call-timeout", MIN_TIMEOUT);
     if (call.compareTo(Duration.ofSeconds(60)) > 0) {
       throw ConfigErrors.badValue(c, "probes.call-timeout", "must be at most 60s, got " + c.getString("probes.call-timeout"));
     }
-    int maxConcurrent = c.getInt("probes.max-concurrent");
-    if (maxConcurrent < 1 || maxConcurrent > 32) {
-      throw ConfigErrors.badValue(c, "probes.max-concurrent", "must be between 1 and 32, got " + maxConcurrent);
-    }
+    int maxConcurrent = ConfigLoader.integer(c, "probes.max-concurrent", 1, 32, "must be between 1 and 32");
+    Redirects redirects = switch (c.getString("probes.redirects")) {
+      case "same-origin" -> Redirects.SAME_ORIGIN;
+      case "none" -> Redirects.NONE;
+      default -> throw ConfigErrors.badValue(c, "probes.redirects", "must be same-origin or none, got '" + c.getString("probes.redirects") + "'");
+    };
     List<String> defaultChecks = checks(c, "probes.checks");
     ConfigObject object = c.getObject("probes.targets");
     List<ProbeTarget> targets = new ArrayList<>();
@@ -66,7 +76,7 @@ public record ProbeConfig(
       List<String> checks = c.hasPath(base + ".checks") ? checks(c, base + ".checks") : defaultChecks;
       targets.add(new ProbeTarget(name, parsed.toString(), token(c, base, env), checks));
     }
-    return new ProbeConfig(connect, read, call, maxConcurrent, List.copyOf(targets));
+    return new ProbeConfig(connect, read, call, maxConcurrent, List.copyOf(targets), redirects);
   }
 
   private static Optional<String> token(Config c, String base, Map<String, String> env) {
