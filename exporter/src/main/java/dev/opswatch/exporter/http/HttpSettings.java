@@ -40,6 +40,11 @@ public record HttpSettings(int maxConnections, int maxConnectionsPerAddress, Dur
     if (headerTimeout.compareTo(Duration.ofSeconds(60)) > 0) {
       throw ConfigErrors.badValue(c, "http.request-header-timeout", "must be at most 60s, got " + c.getString("http.request-header-timeout"));
     }
+    String bind = c.getString("http.bind-address").strip();
+    if (!bind.matches("[0-9A-Fa-f:.]+|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?")) {
+      throw ConfigErrors.badValue(c, "http.bind-address", "must be an IP address such as 0.0.0.0, ::, 127.0.0.1 or a host name, got '"
+          + bind.replaceAll("[^\\x20-\\x7e]", "?") + "'");
+    }
     checkAdminToken(c);
     return new HttpSettings(max, perAddress, headerTimeout);
   }
