@@ -68,6 +68,15 @@ class LoadIT {
     }
   }
 
+  /**
+   * Issue #12: one scrape in 244,377 failed here under CPU contention, cause unrecorded. Each failure
+   * is now recorded (exception, status, elapsed) and printed. The cause was the JDK server's
+   * {@code sun.net.httpserver.maxReqTime=5}: its timer runs from the moment a request is readable,
+   * so a request that had arrived whole but waited for a worker (a full pool or a starved CPU) was
+   * closed unanswered ("closing: no request" in the JDK's log, "Connection reset" at the client).
+   * The server now reads each connection on its own thread and counts only time spent waiting for
+   * the client's bytes; ExporterHttpServerTest reproduces the old failure's shape and shows the fix.
+   */
   @Test
   void sixtyFourConcurrentScrapersForThirtySecondsGetNoErrors() throws Exception {
     HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -181,11 +190,14 @@ class LoadIT {
     try (Exporter capped = Exporter.start(TestConfigs.forDatabase(db, "opswatch.sources.costs.refresh-interval = 2s\n"))) {
       Await.until("ready", Duration.ofSeconds(30), () -> Http.get(capped.port(), "/-/ready").statusCode() == 200);
       try (SlowClients slow = new SlowClients(capped.port(), 400, SlowClients.loopbackAddresses(60, 1), 250)) {
+        long start = System.nanoTime();
         Await.until("refusals", Duration.ofSeconds(10), () -> slow.closedByServer() >= 300);
-        // Refused at accept, long before the 3 s header deadline could close them.
-        assertTrue(slow.connects() < 2 * 400 + 32 * 3, "refused connections are closed at once: " + slow.connects());
+        long refusedMillis = (System.nanoTime() - start) / 1_000_000;
+        // Refused at accept, before the 3 s header deadline could have closed any of them.
+        assertTrue(refusedMillis < 2500, "300 refusals took " + refusedMillis + " ms");
         List<Long> latencies = scrapeLatencies(capped.port(), 100);
-        System.out.printf("LoadIT 400 slow clients from one address: scrape p99 %d ms, max %d ms%n", p99(latencies), max(latencies));
+        System.out.printf("LoadIT 400 slow clients from one address: 300 refused within %d ms; scrape p99 %d ms, max %d ms%n",
+            refusedMillis, p99(latencies), max(latencies));
         assertTrue(p99(latencies) < 100, "p99 " + p99(latencies) + " ms");
       }
     }
