@@ -32,6 +32,9 @@ public record DatabaseUrl(String jdbcUrl, String user, String password) {
       throw new IllegalArgumentException("is empty; set OPSWATCH_DATABASE_URL");
     }
     String trimmed = url.trim();
+    if (trimmed.chars().anyMatch(ch -> Character.isWhitespace(ch) || Character.isISOControl(ch))) {
+      throw new IllegalArgumentException("contains white space or a control character (percent-encode a space in a password as %20)");
+    }
     if (trimmed.startsWith("jdbc:postgresql://")) {
       return parseHierarchical(trimmed.substring("jdbc:postgresql://".length()), false);
     }

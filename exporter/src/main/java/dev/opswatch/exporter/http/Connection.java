@@ -9,7 +9,10 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import dev.opswatch.exporter.config.UrlMask;
 import javax.net.ssl.SSLSocket;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One client connection on its own thread: read a request head within the deadline, hand the
@@ -27,6 +30,7 @@ import javax.net.ssl.SSLSocket;
  * the socket at the first head's deadline.
  */
 final class Connection implements Runnable {
+  private static final Logger log = LoggerFactory.getLogger(Connection.class);
   static final int IDLE_MILLIS = 30_000;
   static final int RESPONSE_MILLIS = 30_000;
 
@@ -111,6 +115,7 @@ final class Connection implements Runnable {
       }
     } catch (IOException | RuntimeException e) {
       // A handler bug costs one request: answer 500 with a fresh exchange (the first may hold half a response).
+      log.warn("{} {} failed: {}", exchange.getRequestMethod(), exchange.getRequestURI().getPath(), UrlMask.mask(e.toString()));
       BufferedExchange failed = new BufferedExchange(
           new RequestHead(exchange.getRequestMethod(), exchange.getRequestURI(), exchange.getProtocol(), exchange.getRequestHeaders()),
           exchange.getRemoteAddress(), exchange.getLocalAddress());

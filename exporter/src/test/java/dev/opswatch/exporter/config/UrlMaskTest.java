@@ -81,11 +81,12 @@ class UrlMaskTest {
       host cut by a slash   | postgresql://app:hunter2@/app
       fragment after host   | postgresql://app:hunter2@db/app#x
       no scheme at all      | app:hunter2@db:5432/app
+      space in password     | postgresql://app:hun ter2@db/app
       """)
   void malformedDatabaseUrlsNeverEchoThePassword(String name, String url) {
     ConfigException e = assertThrows(ConfigException.class,
         () -> ConfigLoader.load(Optional.empty(), Map.of("OPSWATCH_DATABASE_URL", url)));
-    assertFalse(e.getMessage().contains("hunter2"), e.getMessage());
+    assertFalse(e.getMessage().contains("hunter2") || e.getMessage().contains("ter2"), e.getMessage());
     assertTrue(e.getMessage().contains("OPSWATCH_DATABASE_URL"), "names the variable: " + e.getMessage());
   }
 
