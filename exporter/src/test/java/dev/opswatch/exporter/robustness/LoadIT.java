@@ -189,12 +189,12 @@ class LoadIT {
   void fourHundredSlowClientsFromOneAddressGetOnlyItsShare() throws Exception {
     try (Exporter capped = Exporter.start(TestConfigs.forDatabase(db, "opswatch.sources.costs.refresh-interval = 2s\n"))) {
       Await.until("ready", Duration.ofSeconds(30), () -> Http.get(capped.port(), "/-/ready").statusCode() == 200);
-      try (SlowClients slow = new SlowClients(capped.port(), 400, SlowClients.loopbackAddresses(60, 1), 250)) {
+      try (SlowClients slow = new SlowClients(capped.port(), 400, SlowClients.loopbackAddresses(60, 1), 250, 400)) {
         long start = System.nanoTime();
         Await.until("refusals", Duration.ofSeconds(10), () -> slow.closedByServer() >= 300);
         long refusedMillis = (System.nanoTime() - start) / 1_000_000;
-        // Refused at accept, before the 3 s header deadline could have closed any of them.
-        assertTrue(refusedMillis < 2500, "300 refusals took " + refusedMillis + " ms");
+        // Refused at accept: the 3 s header deadline cannot have closed any of them this early.
+        assertTrue(refusedMillis < 3000, "300 refusals took " + refusedMillis + " ms");
         List<Long> latencies = scrapeLatencies(capped.port(), 100);
         System.out.printf("LoadIT 400 slow clients from one address: 300 refused within %d ms; scrape p99 %d ms, max %d ms%n",
             refusedMillis, p99(latencies), max(latencies));

@@ -23,6 +23,7 @@ public final class SlowClients implements AutoCloseable {
   private final List<InetAddress> sources;
   private final Socket[] sockets;
   private final long byteIntervalMillis;
+  private final int connectsPerRound;
   private final AtomicBoolean running = new AtomicBoolean(true);
   private final AtomicLong connects = new AtomicLong();
   private final AtomicLong closedByServer = new AtomicLong();
@@ -33,6 +34,12 @@ public final class SlowClients implements AutoCloseable {
    * @param byteIntervalMillis each client sends one more header byte this often
    */
   public SlowClients(int port, int count, List<InetAddress> sources, long byteIntervalMillis) {
+    this(port, count, sources, byteIntervalMillis, Math.max(1, count / 10));
+  }
+
+  /** @param connectsPerRound at most this many (re)connects per round of {@code byteIntervalMillis} */
+  public SlowClients(int port, int count, List<InetAddress> sources, long byteIntervalMillis, int connectsPerRound) {
+    this.connectsPerRound = connectsPerRound;
     this.port = port;
     this.sources = List.copyOf(sources);
     this.sockets = new Socket[count];
@@ -56,12 +63,19 @@ public final class SlowClients implements AutoCloseable {
   }
 
   private void drive() {
+    // By default at most a tenth of the clients (re)connect per round, 400 a second for 400 clients
+    // every 100 ms: an attack that keeps its connections up, without a connect storm synchronised by
+    // the server's deadline, which would measure the test's own socket churn rather than the server.
     while (running.get()) {
       long roundStart = System.nanoTime();
+      int connectsLeft = connectsPerRound;
       for (int i = 0; i < sockets.length && running.get(); i++) {
         Socket s = sockets[i];
         try {
           if (s == null) {
+            if (connectsLeft-- <= 0) {
+              continue;
+            }
             sockets[i] = open(sources.get(i % sources.size()));
           } else {
             s.getOutputStream().write('a');
