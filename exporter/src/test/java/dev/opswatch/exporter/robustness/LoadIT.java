@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.opswatch.exporter.Exporter;
 import dev.opswatch.exporter.testing.Await;
 import dev.opswatch.exporter.testing.Http;
+import dev.opswatch.exporter.testing.ScrapeTimer;
 import dev.opswatch.exporter.testing.SlowClients;
 import dev.opswatch.exporter.testing.TestConfigs;
 import dev.opswatch.exporter.testing.TestDatabase;
@@ -195,10 +196,10 @@ class LoadIT {
         long refusedMillis = (System.nanoTime() - start) / 1_000_000;
         // Refused at accept: the 3 s header deadline cannot have closed any of them this early.
         assertTrue(refusedMillis < 3000, "300 refusals took " + refusedMillis + " ms");
-        List<Long> latencies = scrapeLatencies(capped.port(), 100);
+        List<Long> latencies = ScrapeTimer.latencies(capped.port(), 100);
         System.out.printf("LoadIT 400 slow clients from one address: 300 refused within %d ms; scrape p99 %d ms, max %d ms%n",
-            refusedMillis, p99(latencies), max(latencies));
-        assertTrue(p99(latencies) < 100, "p99 " + p99(latencies) + " ms");
+            refusedMillis, ScrapeTimer.p99(latencies), ScrapeTimer.max(latencies));
+        assertTrue(ScrapeTimer.p99(latencies) < 100, "p99 " + ScrapeTimer.p99(latencies) + " ms");
       }
     }
   }
@@ -239,75 +240,16 @@ class LoadIT {
   }
 
   private static void assertSlowClientsDoNotDelayScrapes(int port, List<InetAddress> slowSources, String... headers) throws Exception {
-    List<Long> quiet = scrapeLatencies(port, 100, headers);
+    List<Long> quiet = ScrapeTimer.latencies(port, 100, headers);
     try (SlowClients slow = new SlowClients(port, 400, slowSources, 100)) {
       Await.until("400 slow clients connected", Duration.ofSeconds(20), () -> slow.connected() == 400);
-      List<Long> loaded = scrapeLatencies(port, 300, headers);
+      List<Long> loaded = ScrapeTimer.latencies(port, 300, headers);
       System.out.printf("LoadIT 400 slow clients (%d connects, %d closed by the server): scrape p50 %d ms, p99 %d ms, max %d ms;"
               + " without them p99 %d ms%n",
-          slow.connects(), slow.closedByServer(), loaded.get(loaded.size() / 2), p99(loaded), max(loaded), p99(quiet));
+          slow.connects(), slow.closedByServer(), loaded.get(loaded.size() / 2), ScrapeTimer.p99(loaded), ScrapeTimer.max(loaded), ScrapeTimer.p99(quiet));
       assertTrue(slow.closedByServer() >= 400, "the header deadline closed the slow clients: " + slow.closedByServer());
-      assertTrue(p99(loaded) < 100, "p99 of a scrape beside 400 slow clients: " + p99(loaded) + " ms");
+      assertTrue(ScrapeTimer.p99(loaded) < 100, "p99 of a scrape beside 400 slow clients: " + ScrapeTimer.p99(loaded) + " ms");
     }
-  }
-
-  /**
-   * {@code n} sequential scrapes on one kept-alive connection, as Prometheus scrapes; milliseconds,
-   * sorted. A plain blocking socket, so that the client adds no thread hand-offs of its own to
-   * what is measured.
-   */
-  private static List<Long> scrapeLatencies(int port, int n, String... headers) throws Exception {
-    StringBuilder request = new StringBuilder("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n");
-    for (int i = 0; i + 1 < headers.length; i += 2) {
-      request.append(headers[i]).append(": ").append(headers[i + 1]).append("\r\n");
-    }
-    byte[] bytes = request.append("\r\n").toString().getBytes(StandardCharsets.US_ASCII);
-    List<Long> millis = new ArrayList<>();
-    try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
-      s.setTcpNoDelay(true);
-      s.setSoTimeout(10_000);
-      java.io.DataInputStream in = new java.io.DataInputStream(new java.io.BufferedInputStream(s.getInputStream()));
-      for (int i = -20; i < n; i++) {
-        long start = System.nanoTime();
-        s.getOutputStream().write(bytes);
-        String status = readLine(in);
-        long length = -1;
-        for (String line = readLine(in); !line.isEmpty(); line = readLine(in)) {
-          if (line.regionMatches(true, 0, "Content-Length:", 0, 15)) {
-            length = Long.parseLong(line.substring(15).strip());
-          }
-        }
-        in.readFully(new byte[(int) length]);
-        if (i >= 0) {
-          millis.add((System.nanoTime() - start) / 1_000_000);
-        }
-        assertTrue(status.startsWith("HTTP/1.1 200"), status);
-        Thread.sleep(10);
-      }
-    }
-    java.util.Collections.sort(millis);
-    return millis;
-  }
-
-  private static String readLine(java.io.DataInputStream in) throws IOException {
-    StringBuilder line = new StringBuilder();
-    for (int b = in.read(); b != '\n'; b = in.read()) {
-      if (b < 0) {
-        throw new java.io.EOFException("connection closed");
-      }
-      if (b != '\r') {
-        line.append((char) b);
-      }
-    }
-    return line.toString();
-  }
-
-  private static long p99(List<Long> sorted) {
-    return sorted.get((int) Math.ceil(sorted.size() * 0.99) - 1);
-  }
-
-  private static long max(List<Long> sorted) {
-    return sorted.get(sorted.size() - 1);
   }
 
   private static String raw(String request) throws IOException {
