@@ -29,7 +29,7 @@ import java.util.Set;
 public final class ConfigLoader {
   private static final String ROOT = "opswatch";
   /** Shorter admin tokens are refused: the token is the admin API's only protection. */
-  public static final int MIN_ADMIN_TOKEN_LENGTH = 16;
+  private static final int MIN_ADMIN_TOKEN_LENGTH = 16;
   /** Objects whose keys are ids the user chooses; their section parsers check each entry's keys. */
   private static final Set<String> ID_MAPS =
       Set.of("providers", "cost-queries", "quotas.providers", "incidents.telemetry-categories", "probes.targets");
