@@ -76,6 +76,11 @@ public final class Exporter implements AutoCloseable {
     return server.port();
   }
 
+  /** The address and port actually bound, e.g. {@code 127.0.0.1:9824}. */
+  public String listeningOn() {
+    return server.listeningOn();
+  }
+
   public SnapshotStore store() {
     return store;
   }

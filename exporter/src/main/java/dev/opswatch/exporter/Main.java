@@ -4,6 +4,7 @@ import com.typesafe.config.ConfigException;
 import dev.opswatch.exporter.config.ConfigErrors;
 import dev.opswatch.exporter.config.ConfigLoader;
 import dev.opswatch.exporter.config.ExporterConfig;
+import dev.opswatch.exporter.config.UrlMask;
 import dev.opswatch.exporter.db.ConnectionCheck;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -77,11 +78,13 @@ public final class Main {
     try {
       running = Exporter.start(config.get());
     } catch (IOException e) {
-      err.println("opswatch: cannot listen on " + config.get().http().bindAddress() + ":" + config.get().http().port() + ": " + e.getMessage());
+      // The message names the address and port it could not bind.
+      err.println("opswatch: " + UrlMask.mask(e.getMessage()));
       return EXIT_FAILED;
     }
     Logger log = LoggerFactory.getLogger(Main.class);
-    log.info("opswatch exporter {} listening on {}:{}", BuildInfo.version(), config.get().http().bindAddress(), running.port());
+    log.info("opswatch exporter {} listening on {}, database {}", BuildInfo.version(), running.listeningOn(),
+        config.get().database().url().masked());
     return -1;
   }
 
@@ -93,7 +96,7 @@ public final class Main {
       err.println("opswatch: config error: " + ConfigErrors.oneLine(e));
     } catch (RuntimeException e) {
       // A bug in validation must still end in one line and exit code 2, not a stack trace.
-      err.println("opswatch: config error: " + e.getClass().getSimpleName() + ": " + String.valueOf(e.getMessage()).replace('\n', ' '));
+      err.println("opswatch: config error: " + e.getClass().getSimpleName() + ": " + UrlMask.mask(String.valueOf(e.getMessage()).replace('\n', ' ')));
     }
     return Optional.empty();
   }

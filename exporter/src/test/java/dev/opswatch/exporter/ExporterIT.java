@@ -159,7 +159,7 @@ class ExporterIT {
     java.nio.file.Path password = dir.resolve("pw");
     java.nio.file.Files.writeString(password, "s3cret");
     String auth = "opswatch.http.basic-auth { username = prom, password-file = \"" + password + "\" }\n"
-        + "opswatch.admin.token = admin-secret\n";
+        + "opswatch.admin.token = admin-secret-for-tests\n";
     try (TcpProxy proxy = new TcpProxy(db.host(), db.port()); Exporter exporter = Exporter.start(config(proxy, auth))) {
       int port = exporter.port();
       String good = "Basic " + java.util.Base64.getEncoder().encodeToString("prom:s3cret".getBytes(StandardCharsets.UTF_8));
@@ -171,7 +171,7 @@ class ExporterIT {
       assertEquals(200, Http.get(port, "/metrics", "Authorization", good).statusCode());
       // The admin API keeps its own bearer token: basic auth does not shadow it.
       Await.until("first refresh", LIMIT, () -> Http.get(port, "/-/ready", "Authorization", good).statusCode() == 200);
-      assertEquals(200, Http.get(port, "/api/cost-tracking", "Authorization", "Bearer admin-secret").statusCode());
+      assertEquals(200, Http.get(port, "/api/cost-tracking", "Authorization", "Bearer admin-secret-for-tests").statusCode());
       assertEquals(401, Http.get(port, "/api/cost-tracking", "Authorization", good).statusCode());
     }
   }

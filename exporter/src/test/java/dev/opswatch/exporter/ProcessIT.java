@@ -21,6 +21,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
@@ -38,9 +39,17 @@ class ProcessIT {
     try (TestDatabase db = TestDatabase.create()) {
       db.executeFile(TestDatabase.repoFile("demo/seed.sql"));
       int port = freePort();
-      Process exporter = start(db, port, new String[0]);
+      Path log = dir.resolve("exporter.log");
+      // pgjdbc reads sslpassword (a client key's passphrase) from the URL; unused here, never logged.
+      Process exporter = start(db, port, log, new String[] {"OPSWATCH_DATABASE_URL", db.appUrl() + "?sslpassword=never-logged-3x"});
       try {
         Await.until("ready", LIMIT, () -> ready(port));
+        // Issues #20 item 6 and #19 item 3: one line says what was bound (not a configured wildcard), no secret.
+        List<String> listening = Files.readAllLines(log).stream().filter(l -> l.contains("listening on")).toList();
+        assertEquals(1, listening.size(), "one listening line: " + listening);
+        assertTrue(listening.get(0).contains("listening on 127.0.0.1:" + port + ", database jdbc:postgresql://"), listening.get(0));
+        assertTrue(listening.get(0).contains("sslpassword=***"), listening.get(0));
+        assertFalse(Files.readString(log).contains("never-logged-3x"), "a secret parameter is never logged");
         Await.until("a pooled connection", LIMIT, () -> connections(db) > 0);
         long stopping = System.nanoTime();
         exporter.destroy(); // SIGTERM
@@ -67,7 +76,7 @@ class ProcessIT {
 
     try (TestDatabase db = TestDatabase.create()) {
       int port = freePort();
-      Process exporter = start(db, port, new String[] {
+      Process exporter = start(db, port, dir.resolve("tls.log"), new String[] {
           "CONFIG_FORCE_opswatch_http_tls_keystore__file", keystore.toString(),
           "CONFIG_FORCE_opswatch_http_tls_keystore__password__file", passwordFile.toString()});
       try {
@@ -85,11 +94,11 @@ class ProcessIT {
     }
   }
 
-  private static Process start(TestDatabase db, int port, String[] extraEnv) throws Exception {
+  private static Process start(TestDatabase db, int port, Path log, String[] extraEnv) throws Exception {
     Path jar = TestDatabase.repoFile("exporter/target/opswatch-exporter.jar");
     assertTrue(Files.exists(jar), "the jar is packaged before integration tests run");
     ProcessBuilder pb = new ProcessBuilder("java", "-jar", jar.toString()).redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.DISCARD);
+        .redirectOutput(log.toFile());
     pb.environment().put("OPSWATCH_DATABASE_URL", db.appUrl());
     pb.environment().put("OPSWATCH_HTTP_PORT", Integer.toString(port));
     pb.environment().put("CONFIG_FORCE_opswatch_http_bind__address", "127.0.0.1");

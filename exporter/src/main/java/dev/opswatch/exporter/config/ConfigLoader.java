@@ -28,6 +28,8 @@ import java.util.Set;
  */
 public final class ConfigLoader {
   private static final String ROOT = "opswatch";
+  /** Shorter admin tokens are refused: the token is the admin API's only protection. */
+  private static final int MIN_ADMIN_TOKEN_LENGTH = 16;
   /** Objects whose keys are ids the user chooses; their section parsers check each entry's keys. */
   private static final Set<String> ID_MAPS =
       Set.of("providers", "cost-queries", "quotas.providers", "incidents.telemetry-categories", "probes.targets");
@@ -62,7 +64,7 @@ public final class ConfigLoader {
     Map<String, CostQueryConfig> queries = CostConfigParser.costQueries(c);
     return new ExporterConfig(
         http(c),
-        Secrets.read(c, "admin.token", "admin.token-file"),
+        adminToken(c),
         database(c),
         billing(c),
         budget,
@@ -102,7 +104,47 @@ public final class ConfigLoader {
               .orElseThrow(() -> ConfigErrors.badValue(c, "http.tls.keystore-password-file", "is required with a keystore"));
       tls = Optional.of(new ExporterConfig.Tls(Path.of(keystore), password));
     }
-    return new ExporterConfig.Http(ConfigValues.string(c, "http.bind-address"), port, threads, basicAuth, tls);
+    return new ExporterConfig.Http(bindAddress(c), port, threads, clientLimits(c), basicAuth, tls);
+  }
+
+  private static String bindAddress(Config c) {
+    String bind = ConfigValues.string(c, "http.bind-address").strip();
+    if (!bind.matches("[0-9A-Fa-f:.]+|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?")) {
+      throw ConfigErrors.badValue(c, "http.bind-address",
+          "must be an IP address such as 0.0.0.0, ::, 127.0.0.1 or a host name, got " + ConfigValues.rendered(c, "http.bind-address"));
+    }
+    return bind;
+  }
+
+  private static ExporterConfig.ClientLimits clientLimits(Config c) {
+    int max = ConfigValues.integer(c, "http.max-connections", 1, 10_000);
+    int perAddress = ConfigValues.integer(c, "http.max-connections-per-address", 1, 10_000);
+    if (perAddress > max) {
+      throw ConfigErrors.badValue(c, "http.max-connections-per-address",
+          "must be at most http.max-connections (" + max + "), got " + perAddress);
+    }
+    Duration headerTimeout = ConfigValues.duration(c, "http.request-header-timeout", Duration.ofMillis(100), Duration.ofSeconds(60));
+    return new ExporterConfig.ClientLimits(max, perAddress, headerTimeout);
+  }
+
+  /**
+   * The admin token, if set: long enough to be the admin API's only protection, and printable ASCII
+   * (it travels in a header). The error names where it was set, never the token.
+   */
+  private static Optional<String> adminToken(Config c) {
+    Optional<String> token = Secrets.read(c, "admin.token", "admin.token-file");
+    if (token.isEmpty()) {
+      return token;
+    }
+    String path = c.getString("admin.token").isEmpty() ? "admin.token-file" : "admin.token";
+    if (token.get().length() < MIN_ADMIN_TOKEN_LENGTH) {
+      throw ConfigErrors.badValue(c, path, "the admin token must be at least " + MIN_ADMIN_TOKEN_LENGTH
+          + " characters, got " + token.get().length() + " (e.g. openssl rand -hex 16)");
+    }
+    if (!token.get().chars().allMatch(ch -> ch > 0x20 && ch < 0x7f)) {
+      throw ConfigErrors.badValue(c, path, "the admin token must be printable ASCII without spaces (it travels in a header)");
+    }
+    return token;
   }
 
   private static ExporterConfig.Database database(Config c) {

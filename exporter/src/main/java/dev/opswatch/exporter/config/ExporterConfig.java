@@ -35,12 +35,32 @@ public record ExporterConfig(
     return adminToken.filter(token -> !token.isBlank()).isPresent();
   }
 
+  /**
+   * The HTTP server.
+   *
+   * @param threads requests handled at once (not connections: each connection has a thread of its own)
+   */
   public record Http(
       String bindAddress,
       int port,
       int threads,
+      ClientLimits limits,
       Optional<BasicAuth> basicAuth,
       Optional<Tls> tls) {}
+
+  /**
+   * The HTTP server's limits against misbehaving clients.
+   *
+   * @param maxConnections open connections at most ({@code http.max-connections}); each has a thread
+   * @param maxConnectionsPerAddress open connections from one client address at most
+   * @param requestHeaderTimeout a request line and its headers (and, with TLS, the handshake) must
+   *     arrive within this time from the connection's accept, or from the first byte of a later
+   *     request on a kept-alive connection
+   */
+  public record ClientLimits(int maxConnections, int maxConnectionsPerAddress, Duration requestHeaderTimeout) {
+    /** What reference.conf sets; for tests that build a server without a config. */
+    public static final ClientLimits DEFAULTS = new ClientLimits(512, 32, Duration.ofSeconds(3));
+  }
 
   public record BasicAuth(String username, String password) {
     @Override

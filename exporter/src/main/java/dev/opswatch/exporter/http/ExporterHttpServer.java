@@ -1,56 +1,38 @@
 package dev.opswatch.exporter.http;
 
-import com.sun.net.httpserver.BasicAuthenticator;
-import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
-import com.sun.net.httpserver.HttpServer;
-import com.sun.net.httpserver.HttpsConfigurator;
-import com.sun.net.httpserver.HttpsServer;
+import com.sun.net.httpserver.HttpPrincipal;
 import dev.opswatch.exporter.config.ExporterConfig;
 import dev.opswatch.exporter.refresh.SnapshotStore;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
-import java.io.InputStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
-import java.security.KeyStore;
+import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.ThreadPoolExecutor;
+import java.util.Optional;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import javax.net.ssl.KeyManagerFactory;
-import javax.net.ssl.SSLContext;
 
 /**
- * The exporter's HTTP endpoints on the JDK's server. All paths go through one exact-match
- * dispatcher, so that /metricsx is a 404 rather than a prefix match, and so that basic auth
- * covers every endpoint alike.
+ * The exporter's HTTP endpoints. All paths go through one exact-match dispatcher, so that
+ * /metricsx is a 404 rather than a prefix match; basic auth, when configured, covers every path
+ * except the admin API ({@code /api/*}), which has its own bearer token (one Authorization header
+ * cannot carry both).
+ *
+ * <p>Connections are read by {@link HttpListener}, one thread each; at most {@code http.threads}
+ * requests are handled at once (the others wait their turn, 10 s at most), which bounds the memory
+ * of uncached renders without letting a slow client hold a turn: a request gets one only when it has
+ * arrived whole, and gives it back before its response is written.
  */
 public final class ExporterHttpServer implements AutoCloseable {
-  private static final int QUEUE = 1024;
   private static final String ADMIN_PREFIX = "/api/";
+  private static final int BACKLOG = 128;
 
-  static {
-    // Read once by the JDK server when its first instance is created: close clients that take
-    // longer than 5 s to send a request (slow loris) or send too many headers.
-    setDefault("sun.net.httpserver.maxReqTime", "5");
-    setDefault("sun.net.httpserver.maxRspTime", "30");
-    setDefault("sun.net.httpserver.maxReqHeaders", "100");
-    setDefault("sun.net.httpserver.idleInterval", "30");
-    // Without TCP_NODELAY, Nagle and delayed ACKs add ~40 ms to small responses (bench/RESULTS.md:
-    // p99 at one client 48 ms -> 16 ms).
-    setDefault("sun.net.httpserver.nodelay", "true");
-  }
-
-  private static void setDefault(String key, String value) {
-    if (System.getProperty(key) == null) {
-      System.setProperty(key, value);
-    }
-  }
-  private final HttpServer server;
-  private final ExecutorService executor;
+  private final HttpListener listener;
 
   public ExporterHttpServer(
       ExporterConfig.Http config, PrometheusRegistry registry, SnapshotStore store, Map<String, HttpHandler> extraRoutes)
@@ -61,39 +43,35 @@ public final class ExporterHttpServer implements AutoCloseable {
     routes.put("/-/ready", exchange -> readiness(exchange, store));
     routes.putAll(extraRoutes);
     routes.put("/", new LandingPage(routes.keySet()));
+    Dispatcher dispatcher = new Dispatcher(Map.copyOf(routes), config.basicAuth(), new Semaphore(config.threads()));
 
-    InetSocketAddress address = new InetSocketAddress(config.bindAddress(), config.port());
-    this.server = config.tls().isPresent() ? https(address, config.tls().get()) : HttpServer.create(address, 64);
-    // The JDK server reads request headers on the worker thread, so a slow client holds one
-    // until sun.net.httpserver.maxReqTime. Up to `threads` workers start when all others are
-    // busy and end when idle; beyond that, requests queue rather than being dropped.
-    ThreadPoolExecutor pool = WorkerPool.create(config.threads(), QUEUE);
-    this.executor = pool;
-    server.setExecutor(executor);
-    var context = server.createContext("/", new Dispatcher(routes));
-    config.basicAuth().ifPresent(auth -> context.setAuthenticator(new BasicAuthenticator("opswatch") {
-      @Override
-      public Result authenticate(HttpExchange exchange) {
-        // The admin API has its own bearer token, and one Authorization header cannot carry both.
-        if (exchange.getRequestURI().getPath().startsWith(ADMIN_PREFIX)) {
-          return new Success(new com.sun.net.httpserver.HttpPrincipal("admin-api", "opswatch"));
-        }
-        return super.authenticate(exchange);
-      }
-
-      @Override
-      public boolean checkCredentials(String user, String password) {
-        return Responses.constantTimeEquals(user, auth.username()) & Responses.constantTimeEquals(password, auth.password());
-      }
-    }));
-    server.start();
+    InetAddress bind = InetAddress.getByName(config.bindAddress());
+    ServerSocket socket = config.tls().isPresent() ? TlsSockets.serverSocket(config.tls().get()) : new ServerSocket();
+    try {
+      socket.setReuseAddress(true);
+      socket.bind(new InetSocketAddress(bind, config.port()), BACKLOG);
+    } catch (IOException e) {
+      socket.close();
+      throw new IOException("cannot listen on " + hostPort(new InetSocketAddress(bind, config.port())) + ": " + e.getMessage(), e);
+    }
+    this.listener = new HttpListener(socket, config.limits(), dispatcher);
   }
 
   public int port() {
-    return server.getAddress().getPort();
+    return listener.address().getPort();
   }
 
-  private static void readiness(HttpExchange exchange, SnapshotStore store) throws IOException {
+  /** The address and port actually bound, for the "listening on" line: {@code 127.0.0.1:9824}, {@code [::]:9824}. */
+  public String listeningOn() {
+    return hostPort(listener.address());
+  }
+
+  static String hostPort(InetSocketAddress address) {
+    String host = address.getAddress().getHostAddress();
+    return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + address.getPort();
+  }
+
+  private static void readiness(com.sun.net.httpserver.HttpExchange exchange, SnapshotStore store) throws IOException {
     if (store.ready()) {
       Responses.text(exchange, 200, "ready\n");
     } else {
@@ -101,57 +79,77 @@ public final class ExporterHttpServer implements AutoCloseable {
     }
   }
 
-  private static HttpsServer https(InetSocketAddress address, ExporterConfig.Tls tls) throws IOException {
-    try (InputStream in = java.nio.file.Files.newInputStream(tls.keystoreFile())) {
-      KeyStore keyStore = KeyStore.getInstance("PKCS12");
-      keyStore.load(in, tls.keystorePassword().toCharArray());
-      KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-      kmf.init(keyStore, tls.keystorePassword().toCharArray());
-      SSLContext ssl = SSLContext.getInstance("TLS");
-      ssl.init(kmf.getKeyManagers(), null, null);
-      HttpsServer https = HttpsServer.create(address, 64);
-      https.setHttpsConfigurator(new HttpsConfigurator(ssl));
-      return https;
-    } catch (GeneralSecurityException e) {
-      throw new IOException("cannot load the TLS keystore " + tls.keystoreFile() + ": " + e.getClass().getSimpleName(), e);
-    }
-  }
-
-  /** Exact path match; GET and HEAD only. */
-  private record Dispatcher(Map<String, HttpHandler> routes) implements HttpHandler {
+  /** Exact path match; GET and HEAD only; basic auth first where it applies. */
+  private record Dispatcher(Map<String, HttpHandler> routes, Optional<ExporterConfig.BasicAuth> basicAuth, Semaphore turns)
+      implements Connection.Handler {
     @Override
-    public void handle(HttpExchange exchange) throws IOException {
-      try (exchange) {
-        String method = exchange.getRequestMethod();
-        HttpHandler handler = routes.get(exchange.getRequestURI().getPath());
-        if (handler == null) {
-          Responses.text(exchange, 404, "not found\n");
-        } else if (!method.equals("GET") && !method.equals("HEAD")) {
-          exchange.getResponseHeaders().set("Allow", "GET, HEAD");
-          Responses.text(exchange, 405, "method not allowed\n");
-        } else {
-          handler.handle(exchange);
-        }
-      } catch (RuntimeException e) {
-        // A handler bug must cost one request, not the connection thread.
-        try {
-          Responses.text(exchange, 500, "internal error\n");
-        } catch (IOException | RuntimeException ignored) {
-          // The response may already be under way.
-        }
+    public void handle(BufferedExchange exchange) throws IOException {
+      boolean turn;
+      try {
+        turn = turns.tryAcquire(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted", e);
       }
+      if (!turn) {
+        exchange.getResponseHeaders().set("Retry-After", "1");
+        Responses.text(exchange, 503, "busy\n");
+        return;
+      }
+      try {
+        route(exchange);
+      } finally {
+        turns.release();
+      }
+    }
+
+    private void route(BufferedExchange exchange) throws IOException {
+      String path = exchange.getRequestURI().getPath();
+      if (basicAuth.isPresent() && (path == null || !path.startsWith(ADMIN_PREFIX)) && !authorized(exchange, basicAuth.get())) {
+        exchange.getResponseHeaders().set("WWW-Authenticate", "Basic realm=\"opswatch\", charset=\"UTF-8\"");
+        Responses.text(exchange, 401, "unauthorized\n");
+        return;
+      }
+      String method = exchange.getRequestMethod();
+      HttpHandler handler = path == null ? null : routes.get(path);
+      if (handler == null) {
+        Responses.text(exchange, 404, "not found\n");
+      } else if (!method.equals("GET") && !method.equals("HEAD")) {
+        exchange.getResponseHeaders().set("Allow", "GET, HEAD");
+        Responses.text(exchange, 405, "method not allowed\n");
+      } else {
+        handler.handle(exchange);
+      }
+    }
+
+    private static boolean authorized(BufferedExchange exchange, ExporterConfig.BasicAuth auth) {
+      String header = exchange.getRequestHeaders().getFirst("Authorization");
+      if (header == null || !header.regionMatches(true, 0, "Basic ", 0, 6)) {
+        return false;
+      }
+      String decoded;
+      try {
+        decoded = new String(Base64.getDecoder().decode(header.substring(6).strip()), StandardCharsets.UTF_8);
+      } catch (IllegalArgumentException e) {
+        return false;
+      }
+      int colon = decoded.indexOf(':');
+      if (colon < 0) {
+        return false;
+      }
+      String user = decoded.substring(0, colon);
+      // Both compared in constant time, and both always compared.
+      boolean ok = Responses.constantTimeEquals(user, auth.username()) & Responses.constantTimeEquals(decoded.substring(colon + 1), auth.password());
+      if (ok) {
+        exchange.setPrincipal(new HttpPrincipal(user, "opswatch"));
+      }
+      return ok;
     }
   }
 
   @Override
   public void close() {
-    server.stop(1);
-    executor.shutdownNow();
-    try {
-      executor.awaitTermination(2, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    listener.close();
   }
 
   static byte[] utf8(String s) {

@@ -34,7 +34,7 @@ public final class ProbeSource implements Source<List<ProbeResult>> {
   private final ProbeConfig config;
   private final HttpProber prober;
   private final ThreadPoolExecutor executor;
-  private final Map<String, FailureReason> lastReason = new ConcurrentHashMap<>();
+  private final Map<String, String> lastOutcome = new ConcurrentHashMap<>();
 
   public ProbeSource(ExporterConfig exporter, ProbeConfig config, String userAgent) {
     this(exporter.sources().refreshInterval(NAME, Duration.ofSeconds(30)), config, userAgent);
@@ -97,16 +97,25 @@ public final class ProbeSource implements Source<List<ProbeResult>> {
     }
   }
 
-  /** Logs when a target starts or stops failing, not on every refresh. */
-  private void logChange(ProbeTarget target, ProbeResult result) {
-    FailureReason previous = lastReason.put(target.name(), result.reason());
-    if (previous == result.reason()) {
-      return;
+  /**
+   * Logs when a target's outcome changes (it starts or stops failing, or what did not fit the
+   * health contract changes), not on every refresh.
+   */
+  boolean logChange(ProbeTarget target, ProbeResult result) {
+    String outcome = result.reason() + "|" + result.detail();
+    String previous = lastOutcome.put(target.name(), outcome);
+    if (outcome.equals(previous)) {
+      return false;
     }
+    String detail = result.detail().isEmpty() ? "" : ": " + result.detail();
     if (result.reason() == FailureReason.NONE) {
-      log.info("probe {}: answering again (HTTP {})", target.name(), result.httpStatus());
-    } else {
-      log.warn("probe {}: {} (HTTP {})", target.name(), result.reason().label(), result.httpStatus());
+      if (previous == null || !previous.startsWith(FailureReason.NONE + "|") || !result.detail().isEmpty()) {
+        log.info("probe {}: answering (HTTP {}){}", target.name(), result.httpStatus(), detail);
+        return true;
+      }
+      return false;
     }
+    log.warn("probe {}: {} (HTTP {}){}", target.name(), result.reason().label(), result.httpStatus(), detail);
+    return true;
   }
 }

@@ -1,5 +1,6 @@
 package dev.opswatch.exporter.probe;
 
+import dev.opswatch.exporter.config.UrlMask;
 import java.util.List;
 import java.util.Optional;
 
@@ -7,6 +8,6 @@ import java.util.Optional;
 public record ProbeTarget(String name, String url, Optional<String> bearerToken, List<String> checks) {
   @Override
   public String toString() {
-    return "ProbeTarget[" + name + ", " + url + (bearerToken.isPresent() ? ", token ***" : "") + ", checks " + checks + "]";
+    return "ProbeTarget[" + name + ", " + UrlMask.mask(url) + (bearerToken.isPresent() ? ", token ***" : "") + ", checks " + checks + "]";
   }
 }

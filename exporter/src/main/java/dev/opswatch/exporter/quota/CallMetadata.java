@@ -26,6 +26,19 @@ final class CallMetadata {
   /** A PostgreSQL regular expression: a JSON object whose values are all scalars. */
   static final String FLAT_OBJECT_REGEX = "^" + WS + "\\{" + WS + "(" + MEMBER + "(," + WS + MEMBER + ")*)?\\}" + WS + "$";
 
+  /**
+   * A {@code \\u} escape above U+007F (an odd number of backslashes before the {@code u}). In a
+   * database whose encoding is not UTF8 (SQL_ASCII, LATIN1...), PostgreSQL's jsonb refuses it
+   * ("conversion between UTF8 and SQL_ASCII is not supported"), so the cast must not be tried: one
+   * such row would fail the whole query. Such a row is a bad row there, as the app's own
+   * {@code metadata::jsonb} reads it.
+   */
+  static final String NON_ASCII_ESCAPE_REGEX =
+      "(^|[^\\\\])(\\\\\\\\)*\\\\u(00[89a-fA-F][0-9a-fA-F]|0[1-9a-fA-F][0-9a-fA-F]{2}|[1-9a-fA-F][0-9a-fA-F]{3})";
+
+  /** SQL: true where {@code metadata} holds such an escape and the database cannot cast it. */
+  static final String UNCASTABLE_ESCAPE_SQL = "(current_setting('server_encoding') <> 'UTF8' AND metadata ~ :non_ascii_escape)";
+
   /** Created on first use: most deployments never need it, and Jackson's classes cost ~4 MiB. */
   private static final class Json {
     static final ObjectMapper MAPPER = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);

@@ -33,6 +33,7 @@ final class ExternalCallsQuery {
         AND NOT "isTestData"
         AND label = ANY(:labels)
       """;
+  private static final String CASTABLE = "metadata ~ :flat_object AND NOT " + CallMetadata.UNCASTABLE_ESCAPE_SQL;
   private static final NamedSql COUNTS = NamedSql.parse("""
       SELECT label,
              COUNT(*) AS calls,
@@ -40,18 +41,19 @@ final class ExternalCallsQuery {
              COUNT(*) FILTER (WHERE NOT castable) AS unusual
       FROM (
         SELECT label,
-               metadata IS NULL OR metadata ~ :flat_object AS castable,
-               CASE WHEN metadata ~ :flat_object THEN metadata::jsonb ->> 'success' END AS success
-      """ + ROWS + """
+               metadata IS NULL OR (%1$s) AS castable,
+               CASE WHEN %1$s THEN metadata::jsonb ->> 'success' END AS success
+      """.formatted(CASTABLE) + ROWS + """
       ) AS calls
       GROUP BY label
       """);
   private static final NamedSql UNUSUAL = NamedSql.parse("""
-      SELECT label, CASE WHEN length(metadata) <= :max_length THEN metadata END AS metadata
-      """ + ROWS + """
-        AND metadata IS NOT NULL AND metadata !~ :flat_object
+      SELECT label, CASE WHEN length(metadata) <= :max_length THEN metadata END AS metadata,
+             %1$s AS uncastable
+      """.formatted(CallMetadata.UNCASTABLE_ESCAPE_SQL) + ROWS + """
+        AND metadata IS NOT NULL AND NOT (%1$s)
       LIMIT :max_rows
-      """);
+      """.formatted(CASTABLE));
 
   private final List<QuotaProvider> providers;
   private final TelemetryRows rows;
@@ -88,9 +90,10 @@ final class ExternalCallsQuery {
     try (PreparedStatement s = prepare(connection, UNUSUAL, window); ResultSet rs = s.executeQuery()) {
       while (rs.next()) {
         read++;
-        // NULL here is metadata too long to fetch: not what the app writes.
+        // NULL here is metadata too long to fetch: not what the app writes. Uncastable: see CallMetadata.
         String metadata = rs.getString("metadata");
-        CallMetadata.Verdict verdict = metadata == null ? CallMetadata.Verdict.BAD : CallMetadata.read(metadata);
+        CallMetadata.Verdict verdict =
+            metadata == null || rs.getBoolean("uncastable") ? CallMetadata.Verdict.BAD : CallMetadata.read(metadata);
         if (verdict == CallMetadata.Verdict.BAD) {
           rejected.add(RejectedRows.BAD_METADATA, 1);
         } else if (verdict == CallMetadata.Verdict.FAILED) {
@@ -106,6 +109,7 @@ final class ExternalCallsQuery {
   private PreparedStatement prepare(Connection connection, NamedSql sql, QuotaWindow.Bounds window) throws SQLException {
     Map<String, Object> values = rows.values(connection, window.start(), window.end());
     values.put("flat_object", CallMetadata.FLAT_OBJECT_REGEX);
+    values.put("non_ascii_escape", CallMetadata.NON_ASCII_ESCAPE_REGEX);
     values.put("max_length", MAX_METADATA_LENGTH);
     values.put("max_rows", MAX_UNUSUAL_ROWS);
     return NamedStatements.prepare(connection, sql, values, rows.timeoutSeconds());

@@ -1,6 +1,6 @@
 package dev.opswatch.exporter.refresh;
 
-import dev.opswatch.exporter.config.DatabaseUrl;
+import dev.opswatch.exporter.config.UrlMask;
 import java.sql.SQLException;
 
 /**
@@ -24,7 +24,7 @@ public final class FailureCause {
     if (root != e) {
       line.append(" [").append(summary(e)).append(']');
     }
-    return DatabaseUrl.maskAny(line.toString());
+    return UrlMask.mask(line.toString());
   }
 
   private static String summary(Throwable t) {

@@ -59,6 +59,31 @@ class HealthBodyTest {
     assertEquals(Optional.of(new HealthBody("healthy", Map.of())), parse("{\"status\":\"healthy\"}"), "checks are optional");
   }
 
+  /** docs/health-contract.md: both check shapes, and a status derived from the checks when the body has none. */
+  @Test
+  void bothCheckShapesAreRead() {
+    assertEquals(Optional.of(new HealthBody("healthy", Map.of("database", "pass", "memory", "warn"))),
+        parse("{\"status\":\"healthy\",\"checks\":{\"database\":\"pass\",\"memory\":{\"status\":\"warn\"}}}"));
+    assertEquals(Optional.of(new HealthBody("healthy", Map.of("database", "pass"))), parse("{\"checks\":{\"database\":\"pass\"}}"));
+    assertEquals("degraded", parse("{\"checks\":{\"database\":\"pass\",\"memory\":\"warn\"}}").orElseThrow().status());
+    assertEquals("unhealthy", parse("{\"checks\":{\"database\":{\"status\":\"fail\"},\"memory\":\"warn\"}}").orElseThrow().status());
+  }
+
+  @Test
+  void whatDoesNotFitIsSaid() {
+    assertEquals("unrecognised body: not JSON", read("<html>502</html>").problem());
+    assertEquals("unrecognised body: not a JSON object", read("[1]").problem());
+    assertEquals("unrecognised body: \"checks\" is not an object", read("{\"status\":\"healthy\",\"checks\":[]}").problem());
+    assertEquals("unrecognised body: no status, and no check with a status of pass, warn, fail", read("{\"checks\":{\"db\":\"up\"}}").problem());
+    assertEquals("check database has status \"up\", not one of pass, warn, fail; checks not in the body: ai_provider, memory",
+        read("{\"status\":\"healthy\",\"checks\":{\"database\":\"up\"}}").problem());
+    assertEquals("", read("{\"status\":\"healthy\",\"checks\":{\"database\":\"pass\",\"ai_provider\":\"pass\",\"memory\":\"pass\"}}").problem());
+  }
+
+  private static HealthBody.Reading read(String json) {
+    return HealthBody.read(json.getBytes(StandardCharsets.UTF_8), CHECKS);
+  }
+
   @Test
   void failureReasonsOfExceptions() {
     assertEquals(FailureReason.TIMEOUT, FailureReason.of(new SocketTimeoutException("Read timed out")));

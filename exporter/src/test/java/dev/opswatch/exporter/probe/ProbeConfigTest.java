@@ -80,6 +80,8 @@ class ProbeConfigTest {
         Arguments.of("opswatch.probes.call-timeout = 2m", "probes.call-timeout", "at most 60s"),
         Arguments.of("opswatch.probes.max-concurrent = 0", "probes.max-concurrent", "between 1 and 32"),
         Arguments.of("opswatch.probes.max-concurrent = 100", "probes.max-concurrent", "between 1 and 32"),
+        Arguments.of("opswatch.probes.max-concurrent = 1.5", "probes.max-concurrent", "between 1 and 32"),
+        Arguments.of("opswatch.probes.redirects = any", "probes.redirects", "same-origin or none"),
         Arguments.of("opswatch.probes.timeout = 1s", "probes.timeout", "not a known setting"),
         Arguments.of("opswatch.probes.checks = [database, \"AI provider\"]", "probes.checks", "must match"),
         Arguments.of("opswatch.probes.targets.app.url = \"ftp://app/health\"", "probes.targets.app.url", "http:// or https://"),

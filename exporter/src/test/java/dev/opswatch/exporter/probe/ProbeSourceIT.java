@@ -205,6 +205,86 @@ class ProbeSourceIT {
     }
   }
 
+  /** Issue #19 item 5: a redirect to another origin (here another port; in the report, a metadata address) is not followed. */
+  @Test
+  void redirectsToAnotherOriginAreNotFollowed() throws Exception {
+    try (MockWebServer elsewhere = new MockWebServer()) {
+      elsewhere.start();
+      elsewhere.enqueue(json(200, HEALTHY).build());
+      server.enqueue(redirect(302, elsewhere.url("/api/health")));
+      ProbeTarget target = new ProbeTarget("app", server.url("/api/health").toString(), Optional.of("s3cret"), CHECKS);
+      Exposition m = probe(target);
+      assertEquals(0, m.value("opswatch_probe_success", "target", "app"));
+      assertEquals(302, m.value("opswatch_probe_http_status_code", "target", "app"));
+      assertEquals("http_status", m.state("opswatch_probe_failure_reason", "target", "app").orElseThrow());
+      assertEquals(0, elsewhere.getRequestCount(), "the other origin got no request (and so no token)");
+    }
+  }
+
+  @Test
+  void aRedirectToALinkLocalAddressIsNeverRequested() {
+    server.enqueue(redirect(302, "http://169.254.169.254/latest/meta-data/"));
+    ProbeResult r = new HttpProber(config(Duration.ofSeconds(2), Duration.ofSeconds(5), 1), "t").probe(target("app"));
+    assertEquals(FailureReason.HTTP_STATUS, r.reason());
+    assertEquals(302, r.httpStatus());
+    assertTrue(r.detail().contains("169.254.169.254") && r.detail().contains("another origin"), r.detail());
+  }
+
+  @Test
+  void redirectsWithinTheSameOriginAreFollowedUnlessTurnedOff() throws Exception {
+    server.enqueue(redirect(301, "/api/health/"));
+    server.enqueue(json(200, HEALTHY).build());
+    ProbeTarget target = new ProbeTarget("app", server.url("/api/health").toString(), Optional.of("s3cret"), CHECKS);
+    assertEquals(1, probe(target).value("opswatch_probe_success", "target", "app"));
+    server.takeRequest();
+    assertEquals("Bearer s3cret", server.takeRequest().getHeaders().get("Authorization"), "the token goes on within the origin");
+
+    server.enqueue(redirect(301, "/api/health/"));
+    ProbeConfig none = new ProbeConfig(Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(5), 1, List.of(target),
+        ProbeConfig.Redirects.NONE);
+    Exposition m = probe(none);
+    assertEquals(301, m.value("opswatch_probe_http_status_code", "target", "app"));
+    assertEquals(0, m.value("opswatch_probe_success", "target", "app"));
+  }
+
+  @Test
+  void endlessSameOriginRedirectsStop() {
+    for (int i = 0; i <= HttpProber.MAX_REDIRECTS; i++) {
+      server.enqueue(redirect(302, "/api/health?" + i));
+    }
+    ProbeResult r = new HttpProber(config(Duration.ofSeconds(2), Duration.ofSeconds(5), 1), "t").probe(target("app"));
+    assertEquals(302, r.httpStatus());
+    assertEquals(HttpProber.MAX_REDIRECTS + 1, server.getRequestCount());
+  }
+
+  /** Issue #20 item 4: the flat shape of docs/health-contract.md exports every check. */
+  @Test
+  void theFlatCheckShapeIsUnderstood() throws Exception {
+    server.enqueue(json(200, "{\"checks\":{\"database\":\"pass\",\"ai_provider\":\"warn\",\"memory\":\"pass\"}}").build());
+    Exposition m = probe(target("app"));
+    assertEquals(1, m.value("opswatch_probe_success", "target", "app"));
+    assertEquals("degraded", m.state("opswatch_probe_health_status", "target", "app").orElseThrow(), "derived from the checks");
+    assertEquals("pass", m.state("opswatch_probe_check_status", "target", "app", "check", "database").orElseThrow());
+    assertEquals("warn", m.state("opswatch_probe_check_status", "target", "app", "check", "ai_provider").orElseThrow());
+  }
+
+  @Test
+  void anUnrecognisedBodyIsABadBodyAndItsReasonIsLoggedOncePerChange() {
+    server.enqueue(json(200, "{\"status\":\"ok\"}").build());
+    server.enqueue(json(200, "{\"status\":\"ok\"}").build());
+    server.enqueue(json(200, "{\"state\":\"up\"}").build());
+    ProbeSource source = new ProbeSource(Duration.ofSeconds(30), config(Duration.ofSeconds(2), Duration.ofSeconds(5), 1), "t");
+    HttpProber prober = new HttpProber(config(Duration.ofSeconds(2), Duration.ofSeconds(5), 1), "t");
+    ProbeResult first = prober.probe(target("app"));
+    assertEquals(FailureReason.BAD_BODY, first.reason());
+    assertEquals("unrecognised body: status \"ok\" is not one of healthy, degraded, unhealthy", first.detail());
+    assertTrue(source.logChange(target("app"), first), "logged the first time");
+    assertFalse(source.logChange(target("app"), prober.probe(target("app"))), "not again while nothing changes");
+    ProbeResult other = prober.probe(target("app"));
+    assertEquals("unrecognised body: no status, and no check with a status of pass, warn, fail", other.detail());
+    assertTrue(source.logChange(target("app"), other), "logged when the reason changes");
+  }
+
   @Test
   void neverGatesReadiness() {
     assertFalse(new ProbeSource(Duration.ofSeconds(30), config(Duration.ofSeconds(1), Duration.ofSeconds(2), 1), "t").gatesReadiness());
@@ -212,6 +292,10 @@ class ProbeSourceIT {
 
   private ProbeTarget target(String name) {
     return new ProbeTarget(name, server.url("/api/health").toString(), Optional.empty(), CHECKS);
+  }
+
+  private static MockResponse redirect(int status, Object location) {
+    return new MockResponse.Builder().code(status).setHeader("Location", location).build();
   }
 
   private static MockResponse.Builder json(int status, String body) {

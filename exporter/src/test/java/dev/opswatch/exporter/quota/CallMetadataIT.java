@@ -1,9 +1,20 @@
 package dev.opswatch.exporter.quota;
 
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.opswatch.exporter.config.ExporterConfig;
+import dev.opswatch.exporter.db.Database;
+import dev.opswatch.exporter.db.RejectedRows;
+import dev.opswatch.exporter.refresh.Source;
+import dev.opswatch.exporter.refresh.SourceOutput;
+import dev.opswatch.exporter.testing.Exposition;
+import dev.opswatch.exporter.testing.TestConfigs;
 import dev.opswatch.exporter.testing.TestDatabase;
+import java.time.Instant;
+import java.util.Map;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -86,6 +97,48 @@ class CallMetadataIT {
           assertTrue(rs.getLong("valid") < samples.size() - 1000, "and the cast refuses many samples");
         }
       }
+    }
+  }
+
+  /**
+   * Issue #19 item 7: in a SQL_ASCII database, jsonb refuses a {@code \\u00fc} escape ("conversion
+   * between UTF8 and SQL_ASCII is not supported"), which took the whole quotas source down. Now that
+   * row is a bad row and the others count as before.
+   */
+  @Test
+  void aNonAsciiEscapeInASqlAsciiDatabaseIsABadRowNotAnOutage() throws Exception {
+    try (TestDatabase ascii = TestDatabase.createWithEncoding("SQL_ASCII")) {
+      ExporterConfig config = TestConfigs.forDatabase(ascii, "opswatch.quotas.error-window = 15m\n");
+      try (Database database = new Database(config.database())) {
+        Source<?> slow = QuotaSource.create(config, database).stream()
+            .filter(s -> s.name().equals(QuotaSource.SLOW)).findFirst().orElseThrow();
+        Instant now = Instant.now();
+        insertCall(ascii, "{\"success\":false,\"errorCode\":\"gr\\u00fc\\u00df\"}", now.minusSeconds(60));
+        insertCall(ascii, "{\"success\":false,\"errorCode\":\"RATE_LIMITED\"}", now.minusSeconds(60));
+        insertCall(ascii, "{\"success\":true,\"note\":\"a\\\\u00fc is no escape\"}", now.minusSeconds(60));
+        try (Connection c = ascii.connect(); var s = c.createStatement()) {
+          assertThrows(java.sql.SQLException.class,
+              () -> s.executeQuery("SELECT '{\"a\":\"\\u00fc\"}'::jsonb"), "the database really refuses the cast");
+        }
+        SourceOutput<?> output = assertDoesNotThrow(() -> slow.refresh(now));
+        assertEquals(Map.of(RejectedRows.BAD_METADATA, 1L), output.rejectedRows());
+        Exposition metrics = Exposition.of(output.metrics());
+        assertEquals(1, metrics.value("opswatch_external_calls", "provider", "brave_search", "outcome", "failure"));
+        assertEquals(2, metrics.value("opswatch_external_calls", "provider", "brave_search", "outcome", "success"));
+      }
+    }
+  }
+
+  private static void insertCall(TestDatabase target, String metadata, Instant at) throws Exception {
+    try (Connection c = target.connect(); PreparedStatement s = c.prepareStatement(
+        "INSERT INTO \"TelemetryEvent\" (id, \"eventId\", \"timestamp\", category, action, label, value, metadata, \"sessionId\")"
+            + " VALUES (?, ?, ?, 'external_api', 'search', 'brave_search', 1, ?, 'system')")) {
+      String id = java.util.UUID.randomUUID().toString();
+      s.setString(1, id);
+      s.setString(2, "ext_" + id);
+      s.setObject(3, java.time.LocalDateTime.ofInstant(at, java.time.ZoneOffset.UTC));
+      s.setString(4, metadata);
+      s.executeUpdate();
     }
   }
 
