@@ -79,6 +79,30 @@ class _Server:
         self.close()
 
 
+def reply(handler, status, body, content_type):
+    """Writes one whole response from a BaseHTTPRequestHandler."""
+    handler.send_response(status)
+    handler.send_header("Content-Type", content_type)
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
+class ScrapeTarget(_Server):
+    """A stand-in for an exporter: every GET answers with what `respond()` returns, (status, text)."""
+
+    def __init__(self, respond):
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                status, text = respond()
+                reply(self, status, text.encode(), "text/plain; version=0.0.4")
+
+            def log_message(self, *args):
+                pass
+
+        super().__init__(Handler)
+
+
 class WebhookSink(_Server):
     """Records every POST body, by path: the stand-in for the pager, the chat and the dead man's switch."""
 
@@ -129,11 +153,7 @@ class HealthStub(_Server):
                         "database": {"status": HEALTH_CHECK[stub.status], "message": "Connected", "latency_ms": 4},
                         "ai_provider": {"status": "pass", "message": "Azure OpenAI configured"},
                         "memory": {"status": "pass", "message": "ok"}}}).encode()
-                self.send_response(code)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                reply(self, code, body, "application/json")
 
             def log_message(self, *args):
                 pass

@@ -10,7 +10,6 @@ as a restarting exporter does, and comes back.
 The control renders the same rules without keep_firing_for: the warning then resolves in the gap and the
 chat gets the resolve, which proves the test can see one. Timing: GAP is well under FAST, and every wait is
 bounded; a slow machine makes the gap look longer to Prometheus, which the slack (FAST - GAP) absorbs."""
-import http.server
 import time
 
 import pytest
@@ -45,26 +44,12 @@ opswatch_provider_info{provider="brave_search",kind="metered",display_name="Brav
 """
 
 
-class StandInExporter(testkit._Server):
+class StandInExporter(testkit.ScrapeTarget):
     """GET /metrics: EXPOSITION, or 503 while `down`."""
 
     def __init__(self):
         self.down = False
-        exporter = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                body = b"restarting\n" if exporter.down else EXPOSITION.encode()
-                self.send_response(503 if exporter.down else 200)
-                self.send_header("Content-Type", "text/plain; version=0.0.4")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        super().__init__(Handler)
+        super().__init__(lambda: (503, "restarting\n") if self.down else (200, EXPOSITION))
 
 
 def notifications(sink):

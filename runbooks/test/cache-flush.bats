@@ -3,19 +3,6 @@
 
 load helpers
 
-setup_file() {
-  fake_start
-}
-
-teardown_file() {
-  fake_stop
-}
-
-setup() {
-  base_env
-  fake_reset
-}
-
 @test "cache-flush: redeploys the serving production deployment, waits for READY, verifies health" {
   run_runbook cache-flush.sh --yes
   assert_status 0

@@ -3,19 +3,6 @@
 
 load helpers
 
-setup_file() {
-  fake_start
-}
-
-teardown_file() {
-  fake_stop
-}
-
-setup() {
-  base_env
-  fake_reset
-}
-
 @test "all: --help documents the flags and exit codes and exits 0" {
   local script
   for script in db-failover.sh cache-flush.sh service-restart.sh rollback.sh; do

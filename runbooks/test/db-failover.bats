@@ -7,14 +7,6 @@
 load helpers
 load pgbouncer
 
-setup_file() {
-  fake_start
-}
-
-teardown_file() {
-  fake_stop
-}
-
 teardown() {
   pgbouncer_stop
   supavisor_stop

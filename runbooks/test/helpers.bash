@@ -137,3 +137,19 @@ path_without() {
   done
   printf '%s' "$dir"
 }
+
+# The hooks every runbook test file shares (a file may define its own setup or teardown after `load
+# helpers`; the later definition wins): one fake Vercel/health/Grafana API per file, reset before each
+# test, with the environment base_env gives.
+setup_file() {
+  fake_start
+}
+
+teardown_file() {
+  fake_stop
+}
+
+setup() {
+  base_env
+  fake_reset
+}

@@ -3,19 +3,6 @@
 
 load helpers
 
-setup_file() {
-  fake_start
-}
-
-teardown_file() {
-  fake_stop
-}
-
-setup() {
-  base_env
-  fake_reset
-}
-
 @test "rollback: Instant Rollback (not a promote) to the previous rollback candidate, {} body, alias job polled" {
   fake_control '{"health_by_deployment": {"dpl_current": "unhealthy"}}'
   run_runbook rollback.sh --yes

@@ -3,14 +3,6 @@
 
 load helpers
 
-setup_file() {
-  fake_start
-}
-
-teardown_file() {
-  fake_stop
-}
-
 setup() {
   base_env
   fake_reset

@@ -16,7 +16,6 @@ that the survivor re-evaluates the old group several times after the kill. group
 cluster's timings (--cluster.peer-timeout 15s, gossip, probes) are Alertmanager's and the config's own.
 Nothing here names an alert: groups are told apart by PagerDuty's dedup_key, which Alertmanager derives from
 the group key."""
-import http.server
 import os
 import re
 import shutil
@@ -41,28 +40,14 @@ PROVIDERS = {"azure_openai": "Azure OpenAI", "brave_search": "Brave Search"}
 
 # --- the exporter stand-in ---------------------------------------------------------------------------------
 
-class Exposition(testkit._Server):
+class Exposition(testkit.ScrapeTarget):
     """Serves a fixed exposition of docs/metrics.md families: every source healthy, a 10-day-old billing
     period, and the providers in `over_budget` at 120 % of their budget (the others at 40 %)."""
 
     def __init__(self, over_budget):
         self.over_budget = set(over_budget)
         self.period_start = int(time.time()) - 10 * 86400
-        stand_in = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                body = stand_in.text().encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/plain; version=0.0.4")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        super().__init__(Handler)
+        super().__init__(lambda: (200, self.text()))
 
     def text(self):
         now = time.time()
