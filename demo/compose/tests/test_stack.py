@@ -829,7 +829,10 @@ def test_demo_traffic_stops_at_once_on_a_stop_signal(sig, demo_database, process
     env = {**os.environ, "PGHOST": url.hostname, "PGPORT": str(url.port), "PGUSER": url.username or "postgres",
            "PGDATABASE": url.path.lstrip("/"), "DEMO_INTERVAL_SECONDS": "30", "DEMO_BREACH_RATIO": "0",
            "DEMO_EXPORTER_METRICS_URL": "http://127.0.0.1:9/metrics"}
-    traffic = processes.start("demo-traffic", ["bash", os.path.join(REPO, "demo/compose/demo-traffic.sh")], env=env)
+    # With its signals at their defaults, as a container's init delivers them: a shell started with SIGINT
+    # ignored (a background job of a non-interactive shell, as CI may be) cannot trap it (bash(1), SIGNALS).
+    traffic = processes.start("demo-traffic", ["env", "--default-signal=INT,TERM", "bash",
+                                               os.path.join(REPO, "demo/compose/demo-traffic.sh")], env=env)
     testkit.wait_for("the first tick", lambda: "month to date" in open(traffic.log_path).read(), timeout=30, interval=0.2)
     sent = time.monotonic()
     traffic.proc.send_signal(getattr(signal, sig))
