@@ -129,6 +129,9 @@ main() {
   done
   install_prerequisites
   trap cleanup EXIT
+  # Interrupted or stopped: exit, so that the EXIT trap stops the throwaway PostgreSQL too.
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
   start_database
   local passed=0 failed=0 failures=() started
   for suite in "${suites[@]}"; do
