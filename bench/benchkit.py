@@ -286,13 +286,16 @@ def check_scrape(exporter: str, served: dict[str, float], blocks: list[Block],
     exporter may have run that query). Returns {"ok", "blocks": {metric: minute or None}, "diffs"}."""
     result = {"ok": True, "blocks": {}, "diffs": []}
     for b in blocks:
-        mine = {k: v for k, v in served.items() if block_of_key(exporter, k, blocks) == b.metric}
+        own = {k: v for k, v in served.items() if block_of_key(exporter, k, blocks) == b.metric}
         best = None
         for minute in candidates:
             rows = refs.get(b.metric, {}).get(minute)
             if rows is None:
                 continue
-            d = compare(mine, reference_values(exporter, b, rows), zero_if_absent=(exporter == "opswatch"))
+            expected = reference_values(exporter, b, rows)
+            # Served series of this query, and those the query must produce (e.g. a model's cost).
+            mine = {**own, **{k: served[k] for k in expected if k in served}}
+            d = compare(mine, expected, zero_if_absent=(exporter == "opswatch"))
             if not d:
                 result["blocks"][b.metric] = minute
                 best = None
@@ -493,7 +496,13 @@ class Results:
 
     @classmethod
     def load(cls, path: Path) -> "Results":
-        return cls(json.loads(Path(path).read_text()))
+        """A run's JSON document, or the raw.jsonl of a run that has not finished."""
+        text = Path(path).read_text()
+        if str(path).endswith(".jsonl"):
+            blocks = parse_peer_queries((BENCH / "peer-queries.sql").read_text())
+            return cls({"records": [json.loads(x) for x in text.splitlines() if x.strip()],
+                        "blocks": [b.__dict__ for b in blocks]})
+        return cls(json.loads(text))
 
     def find(self, kind: str, **match) -> list[dict]:
         return [r for r in self.records if r["kind"] == kind and all(r.get(k) == v for k, v in match.items())]
