@@ -65,7 +65,7 @@ def statements(cost_ms, quota_ms, incident_ms, cycles, cost_calls=None):
 
 def window(size, phase, exporter, rnd, scale, bad=False):
     scrapes = []
-    for i in range(8):
+    for i in range(2):
         t0 = T0 + i * 15
         s = {"t0": t0, "t1": t0 + 0.01, "status": 200, "served": served(exporter), "self_errors": [],
              "candidates": bk.candidate_minutes(t0, t0 + 0.01, 60)}
@@ -123,7 +123,7 @@ def main():
             recs.append({"kind": "scrapes", "size": size, "phase": "idx", "exporter": e, "round": 1, "ok": 2000, "failed": 0})
             recs.append({"kind": "size_bytes", "size": size, "phase": "idx", "exporter": e, "round": 1, "bytes": 23000})
     doc = {"format": 1, "blocks": [b.__dict__ for b in BLOCKS], "records": recs}
-    (HERE / "fixture-run.json").write_text(json.dumps(doc, indent=1) + "\n")
+    (HERE / "fixture-run.json").write_text(json.dumps(doc, separators=(",", ":")) + "\n")
 
 
 if __name__ == "__main__":
