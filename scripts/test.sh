@@ -3,12 +3,12 @@
 # throwaway PostgreSQL, runs each suite, stops everything, and prints one summary line.
 #
 #   scripts/test.sh            # everything (what CI runs)
-#   scripts/test.sh exporter   # only the named suites: exporter contract alerting runbooks grafana stack e2e
+#   scripts/test.sh exporter   # only the named suites: exporter contract alerting runbooks grafana stack e2e bench
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-ALL_SUITES=(exporter contract alerting runbooks grafana stack e2e)
-APT_PACKAGES=(parallel pgbouncer postgresql-15 postgresql-client-15 prometheus prometheus-alertmanager shellcheck bats jq curl python3 maven openjdk-17-jdk-headless docker-compose python3-pytest python3-yaml)
+ALL_SUITES=(exporter contract alerting runbooks grafana stack e2e bench)
+APT_PACKAGES=(parallel pgbouncer postgresql-15 postgresql-client-15 prometheus prometheus-alertmanager shellcheck bats jq curl python3 maven openjdk-17-jdk-headless docker-compose python3-pytest python3-yaml python3-prometheus-client)
 
 # Python tests use Debian's python3 with python3-pytest and python3-yaml (PyPI is not reachable), even
 # where another python3 (pyenv, a virtualenv) comes first on PATH.
@@ -70,6 +70,8 @@ suite_runbooks() { "$REPO/runbooks/test/run.sh"; }
 suite_grafana() { "$REPO/grafana/test/run.sh"; }
 suite_stack() { "$REPO/scripts/check-compose.sh"; }
 suite_e2e() { "$REPO/e2e/run.sh"; }
+# The bench's arithmetic, validity checks and report, from a fixture run (not the benchmark itself).
+suite_bench() { run_pytest bench bench/tests; }
 
 main() {
   local suites=("$@")
