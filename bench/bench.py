@@ -196,7 +196,7 @@ def cmd_window(a):
     started = time.time()
     scrapes = []
     for slot in range(a.seconds // a.freshness):
-        s = scrape(a.url, 60)
+        s = scrape(a.url, a.scrape_timeout)
         scrapes.append(s)
         wait = started + (slot + 1) * a.freshness - time.time()
         if wait > 0:
@@ -301,6 +301,25 @@ def cmd_finish(a):
     return cmd_report(argparse.Namespace(raw=a.json_out, out=a.out, notes=a.notes))
 
 
+def cmd_windows(a):
+    """One line per DB-time window: time per refresh cycle by query group, DB time per hour, the
+    billing month its cost values belong to, and whether it passed the validity checks."""
+    res = bk.Results.load(Path(a.raw))
+    print("| exporter | phase | cost ms/cycle | quota ms/cycle | incident ms/cycle | DB s/hour | cost month | validity |")
+    print("|---|---|---|---|---|---|---|---|")
+    for w in res.find("window"):
+        h = bk.per_hour(w, res.freshness)
+        g = h["groups"]
+        cells = [f"{g[k]['ms'] / g[k]['cycles']:.0f}" if g[k]["cycles"] else f"- ({g[k]['calls']} calls)"
+                 for k in ("cost", "quota", "incident")]
+        v = res.window_validity(w)
+        state = "valid" if v["ok"] else "INVALID: " + "; ".join(v["problems"][:3]) + \
+            ("; log: " + v["log"][-1][:200] if v["log"] else "")
+        print(f"| {w['exporter']} | {w['phase']} | " + " | ".join(cells) +
+              f" | {h['hour_ms']['total'] / 1000:.1f} | {res.cost_month(w) or '-'} | {state} |")
+    return 0
+
+
 def cmd_report(a):
     res = bk.Results.load(Path(a.raw))
     notes = Path(a.notes).read_text() if a.notes and Path(a.notes).exists() else None
@@ -331,6 +350,9 @@ def main(argv=None):
     p.add_argument("--out")
     p.add_argument("--notes")
     p.set_defaults(fn=cmd_report)
+    p = sub.add_parser("windows")
+    p.add_argument("raw")
+    p.set_defaults(fn=cmd_windows)
     p = sub.add_parser("peer-configs")
     p.add_argument("--dsn", required=True)
     p.add_argument("--out-dir", required=True)
@@ -351,6 +373,7 @@ def main(argv=None):
     p.add_argument("--seconds", type=int, required=True)
     p.add_argument("--freshness", type=int, default=15)
     p.add_argument("--staleness", type=float, default=60, help="how old a served value may be, seconds")
+    p.add_argument("--scrape-timeout", type=float, default=60)
     p.add_argument("--pg-url", required=True)
     p.add_argument("--pg-log")
     p.add_argument("--exporter-log")

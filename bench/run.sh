@@ -11,7 +11,8 @@
 #
 # Options: --quick, --no-build (use exporter/target/opswatch-exporter.jar as it is),
 # --out FILE (where the Markdown goes), --keep (keep the work directory, database included),
-# --rounds N (repeats of the decisive measurements, default 3), --no-pin (let PostgreSQL share
+# --rounds N (repeats of the decisive measurements, default 3), --flags (also compare opswatch's
+# RSS under several JVM flag sets, ~15 more minutes), --no-pin (let PostgreSQL share
 # every CPU with the exporters and load tools), --clock WHEN (the database's and opswatch's
 # clock: "28th" (default) = the last 28th of a month at 18:00 UTC, so that the month-to-date and
 # today's rows are the same whatever the date; "now" = the real clock; or a date for `date -d`).
@@ -36,13 +37,15 @@ OUT=""
 REPORT_FROM=""
 ROUNDS=3
 CLOCK=28th
-usage() { sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+FLAGS=0
+usage() { sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 while (($#)); do
   case "$1" in
     --quick) MODE=quick ;;
     --no-build) BUILD=0 ;;
     --keep) KEEP=1 ;;
     --no-pin) PIN=0 ;;
+    --flags) FLAGS=1 ;;
     --rounds) [[ $# -ge 2 ]] || usage 2; ROUNDS="$2"; shift ;;
     --clock) [[ $# -ge 2 ]] || usage 2; CLOCK="$2"; shift ;;
     --report-from) [[ $# -ge 2 ]] || usage 2; REPORT_FROM="$2"; shift ;;
@@ -411,7 +414,8 @@ window() {
   # shellcheck disable=SC2046
   bench_py window $(ident "$name" "$rows" "$phase" "$round") --seconds "$seconds" --freshness "$FRESHNESS" \
     --pg-url "$PG_URL" --pg-log "$PG_LOG" --exporter-log "$EXPORTER_LOG" \
-    --postmaster-pid-file "$WORK/pg/data/postmaster.pid" --clock-offset "$CLOCK_OFFSET"
+    --postmaster-pid-file "$WORK/pg/data/postmaster.pid" --clock-offset "$CLOCK_OFFSET" \
+    --scrape-timeout "${SCRAPE_TIMEOUT:-60}"
 }
 
 # latency NAME SIZE PHASE ROUND CLIENTS SECONDS [RAW]: one wrk run, recorded unless RAW=/dev/null.
@@ -581,7 +585,7 @@ main() {
       for name in "${EXPORTERS[@]}"; do measure_round "$rows" "$name" "$round"; done
     done
   done
-  measure_flags "${SIZES[-1]}"
+  ((FLAGS)) && measure_flags "${SIZES[-1]}"
   local json
   if [[ $MODE == full ]]; then
     mkdir -p "$BENCH/results"
@@ -594,4 +598,5 @@ main() {
   log "wrote $OUT and $json"
 }
 
-main
+# bench/issue22.sh sources this file for its functions.
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then main; fi
