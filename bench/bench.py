@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -67,8 +68,10 @@ def log_tail(path: str | None, offset: int) -> str:
 
 
 def exporter_log_lines(text: str) -> list[str]:
-    """The exporter's own warnings and errors (each exporter logs at warn level in the bench)."""
-    return [line.strip() for line in text.splitlines() if line.strip()][-20:]
+    """The exporter's own error and warning lines of a time span (its last 20, each at most 500 characters)."""
+    lines = [line.strip()[:500] for line in text.splitlines()
+             if re.search(r"(?i)\b(err|error|warn|warning|fatal|fail\w*)\b", line)]
+    return lines[-20:]
 
 
 def cluster_cpu_ms(postmaster_pid: int) -> float:

@@ -317,3 +317,13 @@ def test_the_fixture_is_what_make_fixture_writes(tmp_path, monkeypatch):
     monkeypatch.setattr(make_fixture, "HERE", tmp_path)
     make_fixture.main()
     assert json.loads((tmp_path / "fixture-run.json").read_text()) == json.loads(FIXTURE.read_text())
+
+
+def test_only_the_exporters_error_and_warning_lines_are_kept():
+    log = ('ts=1 level=info msg="Established new database connection" fingerprint=127.0.0.1:5432\n'
+           'ts=2 level=info err="Error running query on database \\"127.0.0.1:5432\\": opswatch_cost_voice pq: '
+           'canceling statement due to statement timeout"\n'
+           'ts=3 level=error err="queryNamespaceMappings returned 1 errors"\n')
+    lines = cli.exporter_log_lines(log)
+    assert len(lines) == 2 and "canceling statement due to statement timeout" in lines[0]
+    assert lines[1].endswith('"queryNamespaceMappings returned 1 errors"')
