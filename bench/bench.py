@@ -276,7 +276,7 @@ def cmd_scrapes(a):
     cfg = Path(a.work) / "scrapes.curl"
     cfg.write_text("".join(f'url = "{a.url}"\noutput = "/dev/null"\n' for _ in range(a.count)))
     try:
-        p = subprocess.run(["curl", "-s", "--parallel", "--parallel-max", "8", "-K", str(cfg), "-w", "%{http_code}\n"],
+        p = subprocess.run(["stdbuf", "-oL", "curl", "-s", "--parallel", "--parallel-max", "8", "-K", str(cfg), "-w", "%{http_code}\n"],
                            capture_output=True, text=True, timeout=a.bound)
         out = p.stdout
     except subprocess.TimeoutExpired as e:
@@ -285,6 +285,14 @@ def cmd_scrapes(a):
     ok = sum(1 for c in codes if c == "200")
     append(a.raw, {"kind": "scrapes", **ident(a), "ok": ok, "failed": len(codes) - ok, "bound_s": a.bound})
     return 0
+
+
+def cmd_free_port(a):
+    """A free loopback port chosen by the OS."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        print(s.getsockname()[1])
 
 
 def cmd_idle_cpu(a):
@@ -400,6 +408,8 @@ def main(argv=None):
     p.add_argument("--bound", type=float, required=True)
     p.add_argument("--work", required=True)
     p.set_defaults(fn=cmd_scrapes)
+    p = sub.add_parser("free-port")
+    p.set_defaults(fn=cmd_free_port)
     p = sub.add_parser("idle-cpu")
     p.add_argument("--raw", required=True)
     p.add_argument("--size", type=int, required=True)

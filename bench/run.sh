@@ -160,14 +160,8 @@ forget_pid() {
   PIDS=("${kept[@]}")
 }
 
-port_in_use() { (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-free_port() {
-  local port
-  for ((port = 19300; port < 19400; port++)); do
-    port_in_use "$port" || { echo "$port"; return; }
-  done
-  die "no free port in 19300-19399"
-}
+# A free loopback port chosen by the OS (the machine is shared: no fixed range).
+free_port() { bench_py free-port; }
 
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 hwm_kib() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
@@ -322,7 +316,7 @@ start_exporter() {
         java "${jvm_flags[@]}" -jar "$WORK/opswatch-exporter.jar" >"$EXPORTER_LOG" 2>&1 &
       ;;
     sql_exporter)
-      LOGLEVEL=warn prometheus-sql-exporter -config.file "$WORK/sql-exporter.yml" \
+      LOGLEVEL=info prometheus-sql-exporter -config.file "$WORK/sql-exporter.yml" \
         -web.listen-address "127.0.0.1:$port" >"$EXPORTER_LOG" 2>&1 &
       ;;
     postgres_exporter)
@@ -330,7 +324,7 @@ start_exporter() {
         prometheus-postgres-exporter --web.listen-address="127.0.0.1:$port" \
         --extend.query-path="$WORK/postgres-exporter-queries.yaml" \
         --disable-default-metrics --disable-settings-metrics --no-collector.database --no-collector.bgwriter \
-        --log.level=warn >"$EXPORTER_LOG" 2>&1 &
+        --log.level=info >"$EXPORTER_LOG" 2>&1 &
       ;;
   esac
   EXPORTER_PID=$!
