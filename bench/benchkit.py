@@ -357,7 +357,12 @@ def statement_label(query: str) -> str:
     q = " ".join(query.split())
     m = re.search(r'FROM\s+("?\w+"?)', q)
     cols = re.findall(r"\bAS (\w+)", q)
-    return f"{statement_group(query)}: {m.group(1) if m else q[:30]} ({', '.join(cols[:3])}{', ...' if len(cols) > 3 else ''})"
+    what = ""
+    if "TelemetryEvent" in q and statement_group(query) == "quota":
+        what = (" error window" if "AS failures" in q else " month window" if "date_trunc" in q
+                else " rolling window(s)")
+    return (f"{statement_group(query)}: {m.group(1) if m else q[:30]}{what} "
+            f"({', '.join(cols[:3])}{', ...' if len(cols) > 3 else ''})")
 
 
 def group_statements(statements: list[dict]) -> dict[str, dict]:
@@ -802,6 +807,31 @@ def render(res: Results, notes: str | None = None) -> str:
     else:
         add("Every window and every latency run passed: values equal to the reference, no failed statement, no failed scrape.")
         add("")
+
+    # ---------------------------------------------------------------- per query
+    add("### Executions per query (first round with the recommended indexes, and every failed window)")
+    add("")
+    add("Successful executions from pg_stat_statements (calls; statements that differ only in constants share an")
+    add("entry there), failed ones from the server log, by statement.")
+    add("")
+    add("| size | exporter | round | statement | ok | failed |")
+    add("|---|---|---|---|---|---|")
+    for size in res.sizes:
+        for e in EXPORTERS:
+            for w in res.find("window", size=size, phase="idx", exporter=e):
+                if w.get("round", 1) != 1 and not w.get("server_errors"):
+                    continue
+                counts: dict[str, list[int]] = {}
+                for st in w.get("statements", []):
+                    if statement_group(st["query"]) == "other":
+                        continue
+                    counts.setdefault(statement_label(st["query"]), [0, 0])[0] += int(st["calls"])
+                for x in w.get("server_errors", []):
+                    label = statement_label(x["statement"]) if x.get("statement") else "connection"
+                    counts.setdefault(label, [0, 0])[1] += 1
+                for label, (ok, bad) in sorted(counts.items()):
+                    add(f"| {human_rows(size)} | {e} | {w.get('round', 1)} | {label} | {ok} | {bad} |")
+    add("")
 
     # ---------------------------------------------------------------- decisive
     add("## Decisive measurements, repeated (recommended indexes)")
