@@ -411,30 +411,35 @@ LOG_LINE = re.compile(r"^\S+ \S+ \S+ \[(?P<pid>\d+)\] (?P<user>[^@ ]*)@(?P<db>\S
 
 def parse_server_log(text: str, role: str) -> list[dict]:
     """ERROR/FATAL entries of one role in a PostgreSQL log written with
-    log_line_prefix = '%m [%p] %u@%d ', each with the STATEMENT that failed (log_min_error_statement)."""
-    entries, last = [], None
+    log_line_prefix = '%m [%p] %u@%d ', each with the STATEMENT that failed (log_min_error_statement),
+    which follows its error in the same backend (lines of other backends may come between)."""
+    entries, last_by_pid, cont = [], {}, None
     for line in text.splitlines():
         m = LOG_LINE.match(line)
         if not m:
-            if last is not None and line.startswith("\t") and last.get("_in_statement"):
-                last["statement"] += "\n" + line[1:]
+            if cont is not None and line.startswith("\t"):
+                cont["statement"] += "\n" + line[1:]
             continue
-        if last is not None:
-            last.pop("_in_statement", None)
+        cont = None
+        pid = m["pid"]
         if m["user"] != role:
-            last = None
             continue
         if m["level"] in ("ERROR", "FATAL", "PANIC"):
-            last = {"level": m["level"], "message": m["msg"], "statement": ""}
-            entries.append(last)
-        elif m["level"] == "STATEMENT" and entries and last is entries[-1] and not last["statement"]:
-            last["statement"] = m["msg"]
-            last["_in_statement"] = True
+            e = {"level": m["level"], "message": m["msg"], "statement": ""}
+            entries.append(e)
+            last_by_pid[pid] = e
+        elif m["level"] == "STATEMENT" and pid in last_by_pid and not last_by_pid[pid]["statement"]:
+            last_by_pid[pid]["statement"] = m["msg"]
+            cont = last_by_pid.pop(pid)
         else:
-            last = None
+            last_by_pid.pop(pid, None)
     for e in entries:
-        e.pop("_in_statement", None)
-        e["group"] = statement_group(e["statement"]) if e["statement"] else "connection"
+        if e["statement"]:
+            e["group"] = statement_group(e["statement"])
+        elif e["level"] == "FATAL" or "connection" in e["message"]:
+            e["group"] = "connection"
+        else:
+            e["group"] = "statement not logged"
     return entries
 
 
@@ -442,7 +447,10 @@ def summarize_errors(entries: list[dict]) -> dict[str, int]:
     """'group: message' -> count."""
     out: dict[str, int] = {}
     for e in entries:
-        k = f"{e['group']}: {e['level']} {e['message']}"
+        group = e["group"]
+        if not e.get("statement") and e["level"] == "ERROR" and "connection" not in e["message"]:
+            group = "statement not logged"  # recorded as "connection" before the parser knew better
+        k = f"{group}: {e['level']} {e['message']}"
         out[k] = out.get(k, 0) + 1
     return out
 

@@ -327,3 +327,13 @@ def test_only_the_exporters_error_and_warning_lines_are_kept():
     lines = cli.exporter_log_lines(log)
     assert len(lines) == 2 and "canceling statement due to statement timeout" in lines[0]
     assert lines[1].endswith('"queryNamespaceMappings returned 1 errors"')
+
+
+def test_a_statement_is_matched_to_its_error_by_backend_even_when_other_lines_come_between():
+    log = ("2026-11-28 18:10:01.000 UTC [42] bench_pg_exporter@db ERROR:  canceling statement due to statement timeout\n"
+           "2026-11-28 18:10:01.001 UTC [7] [unknown]@[unknown] LOG:  incomplete startup packet\n"
+           '2026-11-28 18:10:01.002 UTC [42] bench_pg_exporter@db STATEMENT:  SELECT label FROM "TelemetryEvent"\n'
+           "2026-11-28 18:10:02.000 UTC [43] bench_pg_exporter@db ERROR:  canceling statement due to statement timeout\n")
+    e = bk.parse_server_log(log, "bench_pg_exporter")
+    assert [(x["group"], x["statement"]) for x in e] == [("quota", 'SELECT label FROM "TelemetryEvent"'),
+                                                         ("statement not logged", "")]
