@@ -116,6 +116,10 @@ VACUUM (ANALYZE) session_metrics, voice_usage_events, "VideoVisionUsage", "User"
 
 \if :is_events
 SELECT sessions AS n FROM bench.settings \gset
+-- Event timestamps are whole minutes (date_trunc): every window that ends at now() (1m, 15m,
+-- 24h, 30d back) then holds the same rows for a whole minute, so bench.py can recompute what
+-- any exporter should have served at a given minute and compare exactly (bench/README.md).
+
 -- g % 100 < 50: external API calls; g / 3 picks the provider and g / 30 the action, so that
 -- every minute mixes them.
 INSERT INTO "TelemetryEvent" ("id", "eventId", "timestamp", "category", "action", "label", "value", "metadata",
@@ -143,7 +147,7 @@ FROM (SELECT g, ts,
                   ELSE 'azure_openai' END AS label,
              CASE WHEN g % 100 >= 50 OR (g / 3) % 10 >= 8 THEN 1
                   ELSE 500 + (random() * 9000)::int END::double precision AS value
-      FROM (SELECT g, c.e_start + ((g - random()) / :n) * (c.e_end - c.e_start) AS ts
+      FROM (SELECT g, date_trunc('minute', c.e_start + ((g - random()) / :n) * (c.e_end - c.e_start)) AS ts
             FROM generate_series(1, :n) AS g, bench.settings AS c) AS t) AS e;
 
 INSERT INTO "SafetyEvent" ("id", "userId", "type", "severity", "timestamp", "resolvedAt", "resolvedBy",
@@ -155,7 +159,7 @@ SELECT 'se-' || g, 'bench-user-' || (g % 1000),
               'alert', 'alert', 'alert', 'critical'])[1 + g % 20],
        ts, CASE WHEN g % 7 <> 0 THEN ts + interval '2 hours' END, CASE WHEN g % 7 <> 0 THEN 'admin' END,
        'content', 'sess-' || (g * 100), 'bench snippet', 'it'
-FROM (SELECT g, c.e_start + ((g - random()) / (:n / 100)) * (c.e_end - c.e_start) AS ts
+FROM (SELECT g, date_trunc('minute', c.e_start + ((g - random()) / (:n / 100)) * (c.e_end - c.e_start)) AS ts
       FROM generate_series(1, :n / 100) AS g, bench.settings AS c) AS s;
 
 SELECT create_sql FROM bench.ddl WHERE tbl IN ('"TelemetryEvent"', '"SafetyEvent"') ORDER BY pass \gexec

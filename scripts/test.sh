@@ -15,7 +15,7 @@
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-ALL_SUITES=(exporter contract docs alerting runbooks grafana roles stack e2e kubernetes ha)
+ALL_SUITES=(exporter contract docs alerting runbooks grafana roles stack e2e kubernetes ha bench)
 APT_PACKAGES=(parallel pgbouncer postgresql-15 postgresql-client-15 prometheus prometheus-alertmanager shellcheck bats jq curl python3 maven openjdk-17-jdk-headless docker-compose python3-pytest python3-yaml python3-prometheus-client python3-markdown-it jsonnet nodejs)
 
 # Python tests use Debian's python3 with python3-pytest, python3-yaml, python3-prometheus-client and
@@ -117,6 +117,8 @@ suite_kubernetes() {
 }
 # Two Prometheus replicas and two clustered Alertmanagers on loopback (deploy/ha/tests); -s prints the timeline.
 suite_ha() { run_pytest ha -s deploy/ha/tests; }
+# The bench's arithmetic, validity checks and report, from a fixture run (not the benchmark itself).
+suite_bench() { run_pytest bench bench/tests; }
 
 main() {
   local suites=("$@") suite
