@@ -33,16 +33,22 @@ final class ExternalCallsQuery {
         AND NOT "isTestData"
         AND label = ANY(:labels)
       """;
+  // The regular expression is long and costs more than the rest of the query (at 10M rows, ~65 us a
+  // row): it is matched once per row, and OFFSET 0 keeps the planner from inlining the inner query,
+  // which would match it again in the CASE.
   private static final NamedSql COUNTS = NamedSql.parse("""
       SELECT label,
              COUNT(*) AS calls,
              COUNT(*) FILTER (WHERE success = 'false') AS failures,
              COUNT(*) FILTER (WHERE NOT castable) AS unusual
       FROM (
-        SELECT label,
-               metadata IS NULL OR metadata ~ :flat_object AS castable,
-               CASE WHEN metadata ~ :flat_object THEN metadata::jsonb ->> 'success' END AS success
+        SELECT label, castable,
+               CASE WHEN castable AND metadata IS NOT NULL THEN metadata::jsonb ->> 'success' END AS success
+        FROM (
+          SELECT label, metadata, metadata IS NULL OR metadata ~ :flat_object AS castable
       """ + ROWS + """
+          OFFSET 0
+        ) AS matched
       ) AS calls
       GROUP BY label
       """);
