@@ -310,7 +310,7 @@ start_exporter() {
         OPSWATCH_HTTP_PORT="$port" OPSWATCH_LOG_LEVEL=warn \
         CONFIG_FORCE_opswatch_http_bind__address=127.0.0.1 \
         CONFIG_FORCE_opswatch_sources_costs_refresh__interval="${FRESHNESS}s" \
-        CONFIG_FORCE_opswatch_sources_quotas__fast_refresh__interval="${FRESHNESS}s" \
+        CONFIG_FORCE_opswatch_sources_quotas___fast_refresh__interval="${FRESHNESS}s" \
         CONFIG_FORCE_opswatch_sources_quotas_refresh__interval="${FRESHNESS}s" \
         CONFIG_FORCE_opswatch_sources_incidents_refresh__interval="${FRESHNESS}s" \
         java "${jvm_flags[@]}" -jar "$WORK/opswatch-exporter.jar" >"$EXPORTER_LOG" 2>&1 &

@@ -182,6 +182,7 @@ public final class ConfigLoader {
     Duration staleness = ConfigValues.duration(c, "sources.staleness-limit", Duration.ofSeconds(1));
     Map<String, Duration> intervals = new HashMap<>();
     Map<String, Duration> closedDays = new HashMap<>();
+    Map<String, Duration> graces = new HashMap<>();
     for (Map.Entry<String, ConfigValue> e : c.getObject("sources").entrySet()) {
       if (e.getValue().valueType() == ConfigValueType.OBJECT) {
         String base = "sources." + e.getKey();
@@ -191,8 +192,11 @@ public final class ConfigLoader {
         if (c.hasPath(base + ".closed-days-refresh")) {
           closedDays.put(e.getKey(), ConfigValues.duration(c, base + ".closed-days-refresh", Duration.ZERO));
         }
+        if (c.hasPath(base + ".late-row-grace")) {
+          graces.put(e.getKey(), ConfigValues.duration(c, base + ".late-row-grace", Duration.ZERO, Duration.ofHours(24)));
+        }
       }
     }
-    return new ExporterConfig.Sources(jitter, staleness, intervals, closedDays);
+    return new ExporterConfig.Sources(jitter, staleness, intervals, closedDays, graces);
   }
 }

@@ -22,7 +22,9 @@ import java.util.Map;
  * period, forecasts and budget levels. The month's past days and the whole previous period are
  * closed: each is read from the database once per {@code closed-days-refresh} (and at once when a
  * new day or month begins), so the previous period's final figures survive the rollover and a
- * restart; today's rows are read at every refresh.
+ * restart. Today's closed hours are read once each, {@code late-row-grace} after they end, and again
+ * with the whole of today every {@code closed-days-refresh} ({@link ClosedHoursCache}); a refresh
+ * reads only the rows from the first open hour to the end of the period.
  */
 public final class CostSource extends DatabaseSource<CostReport> {
   public static final String NAME = "costs";
@@ -32,6 +34,9 @@ public final class CostSource extends DatabaseSource<CostReport> {
   private final Map<String, List<CostQueryRunner>> runnersByProvider = new LinkedHashMap<>();
   /** Per provider and query ("provider/query"), the usage of the month's past days. */
   private final ClosedDaysCache<Map<String, List<ModelUsage>>> pastDays;
+  /** Per provider and query, the usage of today's closed hours. */
+  private final ClosedHoursCache<Map<String, List<ModelUsage>>> todayHours;
+  private final Duration lateRowGrace;
   /** Per provider and query, the usage of the whole previous period. */
   private final ClosedDaysCache<Map<String, List<ModelUsage>>> previousPeriod;
 
@@ -41,6 +46,8 @@ public final class CostSource extends DatabaseSource<CostReport> {
     Duration closedDaysRefresh = config.sources().closedDaysRefresh(NAME);
     this.pastDays = new ClosedDaysCache<>(closedDaysRefresh, Map.of());
     this.previousPeriod = new ClosedDaysCache<>(closedDaysRefresh, Map.of());
+    this.todayHours = new ClosedHoursCache<>(closedDaysRefresh, Map.of(), CostSource::plus);
+    this.lateRowGrace = config.sources().lateRowGrace(NAME);
     this.evaluator = new BudgetEvaluator(
         config.providers(), config.budget().totalEur(), config.budget().thresholds(),
         new Forecaster(config.billing().forecastMinElapsed()));
@@ -58,8 +65,11 @@ public final class CostSource extends DatabaseSource<CostReport> {
     BillingPeriod period = BillingPeriod.containing(now, zone);
     BillingPeriod previous = period.previous();
     Instant today = period.startOfDay(now);
+    Instant open = ClosedHours.end(today, now, lateRowGrace);
     Map<String, List<ModelUsage>> past =
         pastDays.get(period.start(), today, now, (from, to) -> readAll(connection, from, to, rejected));
+    Map<String, List<ModelUsage>> closedHours =
+        todayHours.get(today, open, now, (from, to) -> readAll(connection, from, to, rejected));
     Map<String, List<ModelUsage>> before =
         previousPeriod.get(previous.start(), previous.end(), now, (from, to) -> readAll(connection, from, to, rejected));
     Map<String, MeteredSpend> metered = new HashMap<>();
@@ -70,7 +80,8 @@ public final class CostSource extends DatabaseSource<CostReport> {
       double previousEur = 0;
       for (CostQueryRunner runner : e.getValue()) {
         String key = key(e.getKey(), runner);
-        List<ModelUsage> todays = runner.run(connection, today, period.end(), rejected);
+        List<ModelUsage> todays = new ArrayList<>(closedHours.getOrDefault(key, List.of()));
+        todays.addAll(runner.run(connection, open, period.end(), rejected));
         List<ModelUsage> models = new ArrayList<>(past.getOrDefault(key, List.of()));
         models.addAll(todays);
         byQuery.put(runner.name(), sum(models));
@@ -98,6 +109,20 @@ public final class CostSource extends DatabaseSource<CostReport> {
       }
     }
     return Map.copyOf(usage);
+  }
+
+  /** The usage of two adjacent spans, per key and model. */
+  static Map<String, List<ModelUsage>> plus(Map<String, List<ModelUsage>> a, Map<String, List<ModelUsage>> b) {
+    Map<String, List<ModelUsage>> sum = new HashMap<>();
+    for (Map<String, List<ModelUsage>> part : List.of(a, b)) {
+      part.forEach((key, models) -> {
+        Map<String, ModelUsage> byModel = new LinkedHashMap<>();
+        sum.getOrDefault(key, List.of()).forEach(m -> byModel.merge(m.model(), m, ModelUsage::plus));
+        models.forEach(m -> byModel.merge(m.model(), m, ModelUsage::plus));
+        sum.put(key, List.copyOf(byModel.values()));
+      });
+    }
+    return Map.copyOf(sum);
   }
 
   private static String key(String provider, CostQueryRunner runner) {

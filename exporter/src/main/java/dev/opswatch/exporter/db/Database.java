@@ -6,9 +6,12 @@ import com.zaxxer.hikari.HikariPoolMXBean;
 import dev.opswatch.exporter.config.ExporterConfig;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.Properties;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The exporter's only way into the app's database: a pool of at most two connections, every
@@ -28,9 +31,19 @@ public final class Database implements AutoCloseable {
 
   private final HikariDataSource pool;
   private final Duration statementTimeout;
+  /**
+   * One permit per pooled connection, handed out in arrival order. A source waits here while the
+   * others use the pool, and the pool's acquire timeout then measures only making or checking a
+   * connection: at start-up four sources share two connections, and a first refresh queued behind a
+   * long one must wait its turn, not fail after {@code acquire-timeout} and retry much later.
+   */
+  private final Semaphore turns;
+  /** Far above any refresh's work (each statement is cut at statement-timeout): a guard, not a limit. */
+  private static final Duration MAX_TURN_WAIT = Duration.ofMinutes(5);
 
   public Database(ExporterConfig.Database config) {
     this.statementTimeout = config.statementTimeout();
+    this.turns = new Semaphore(config.poolSize(), true);
     HikariConfig hikari = new HikariConfig();
     hikari.setPoolName("opswatch-db");
     hikari.setJdbcUrl(config.url().jdbcUrl());
@@ -72,6 +85,22 @@ public final class Database implements AutoCloseable {
   }
 
   public <T> T readOnly(Work<T> work) throws SQLException {
+    try {
+      if (!turns.tryAcquire(MAX_TURN_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+        throw new SQLTransientConnectionException("waited " + MAX_TURN_WAIT.toMinutes() + " minutes for a pooled connection");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new SQLException("interrupted while waiting for a database connection", e);
+    }
+    try {
+      return inTransaction(work);
+    } finally {
+      turns.release();
+    }
+  }
+
+  private <T> T inTransaction(Work<T> work) throws SQLException {
     try (Connection connection = pool.getConnection()) {
       try {
         try (Statement s = connection.createStatement()) {

@@ -2,6 +2,8 @@ package dev.opswatch.exporter.quota;
 
 import dev.opswatch.exporter.cost.BillingPeriod;
 import dev.opswatch.exporter.cost.ClosedDaysCache;
+import dev.opswatch.exporter.cost.ClosedHours;
+import dev.opswatch.exporter.cost.ClosedHoursCache;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -10,25 +12,32 @@ import java.time.ZoneId;
 
 /**
  * A calendar-month window's usage read as the costs source reads its month: the month's past days
- * from a {@link ClosedDaysCache}, plus today's rows at every refresh.
+ * from a {@link ClosedDaysCache}, today's closed hours from a {@link ClosedHoursCache}, plus the rows
+ * from the first hour not kept yet to now at every refresh.
  */
 final class ClosedDaysUsage {
   private final WindowUsageQuery query;
   private final ZoneId zone;
+  private final Duration grace;
   private final ClosedDaysCache<WindowUsage> pastDays;
+  private final ClosedHoursCache<WindowUsage> todayHours;
 
-  ClosedDaysUsage(WindowUsageQuery query, ZoneId zone, Duration refresh) {
+  ClosedDaysUsage(WindowUsageQuery query, ZoneId zone, Duration refresh, Duration grace) {
     this.query = query;
     this.zone = zone;
+    this.grace = grace;
     this.pastDays = new ClosedDaysCache<>(refresh, WindowUsage.NONE);
+    this.todayHours = new ClosedHoursCache<>(refresh, WindowUsage.NONE, WindowUsage::plus);
   }
 
   /** The usage in {@code month}, [period start, now). */
   WindowUsage read(Connection connection, QuotaWindow.Bounds month, RejectedCounting counting) throws SQLException {
     Instant now = month.end();
     BillingPeriod period = BillingPeriod.containing(month.start(), zone);
-    WindowUsage past = pastDays.get(period.start(), period.startOfDay(now), now,
-        (start, today) -> query.run(connection, start, today, counting));
-    return past.plus(query.run(connection, period.startOfDay(now), now, counting));
+    Instant today = period.startOfDay(now);
+    Instant open = ClosedHours.end(today, now, grace);
+    WindowUsage past = pastDays.get(period.start(), today, now, (from, to) -> query.run(connection, from, to, counting));
+    WindowUsage hours = todayHours.get(today, open, now, (from, to) -> query.run(connection, from, to, counting));
+    return past.plus(hours).plus(query.run(connection, open, now, counting));
   }
 }

@@ -34,16 +34,22 @@ final class ExternalCallsQuery {
         AND label = ANY(:labels)
       """;
   private static final String CASTABLE = "metadata ~ :flat_object AND NOT " + CallMetadata.UNCASTABLE_ESCAPE_SQL;
+  // The regular expression is long and costs more than the rest of the query (at 10M rows, ~65 us a
+  // row): it is matched once per row, and OFFSET 0 keeps the planner from inlining the inner query,
+  // which would match it again in the CASE.
   private static final NamedSql COUNTS = NamedSql.parse("""
       SELECT label,
              COUNT(*) AS calls,
              COUNT(*) FILTER (WHERE success = 'false') AS failures,
              COUNT(*) FILTER (WHERE NOT castable) AS unusual
       FROM (
-        SELECT label,
-               metadata IS NULL OR (%1$s) AS castable,
-               CASE WHEN %1$s THEN metadata::jsonb ->> 'success' END AS success
+        SELECT label, castable,
+               CASE WHEN castable AND metadata IS NOT NULL THEN metadata::jsonb ->> 'success' END AS success
+        FROM (
+          SELECT label, metadata, metadata IS NULL OR (%1$s) AS castable
       """.formatted(CASTABLE) + ROWS + """
+          OFFSET 0
+        ) AS matched
       ) AS calls
       GROUP BY label
       """);

@@ -23,22 +23,26 @@ import java.util.Set;
  * {@code quotas_fast} for rolling windows up to five minutes (a one-minute window read once a
  * minute would mostly show stale peaks) and {@code quotas} for the rest plus the error window.
  * Each window reads only its own quotas' provider labels; a calendar month reads its past days
- * once per {@code closed-days-refresh} (see {@link ClosedDaysUsage}).
+ * once per {@code closed-days-refresh} and today's hours once each (see {@link ClosedDaysUsage}), a
+ * rolling window longer than an hour its whole hours once each (see {@link RollingHoursUsage}).
  */
 public final class QuotaSource extends DatabaseSource<QuotaReport> {
   public static final String FAST = "quotas_fast";
   public static final String SLOW = "quotas";
+  /** Rolling windows longer than this keep their whole hours; shorter ones are read whole. */
+  static final Duration HOURLY_FROM = Duration.ofHours(2);
 
   private final ZoneId zone;
   private final List<QuotaDefinition> quotas;
   private final Set<QuotaWindow> windows;
   private final Map<QuotaWindow, WindowUsageQuery> usageQueries = new HashMap<>();
   private final Optional<ClosedDaysUsage> monthUsage;
+  private final Map<QuotaWindow, RollingHoursUsage> hourlyUsage = new HashMap<>();
   private final Optional<ExternalCallsQuery> callsQuery;
   private final QuotaWindow errorWindow;
 
   QuotaSource(String name, Duration interval, Database database, ZoneId zone, QuotaConfig config,
-      List<QuotaDefinition> quotas, boolean withCalls, Duration closedDaysRefresh) {
+      List<QuotaDefinition> quotas, boolean withCalls, Duration closedDaysRefresh, Duration lateRowGrace) {
     super(name, interval, database);
     this.zone = zone;
     this.quotas = List.copyOf(quotas);
@@ -49,7 +53,12 @@ public final class QuotaSource extends DatabaseSource<QuotaReport> {
       usageQueries.put(window, new WindowUsageQuery(config.category(), labels, database.clientTimeoutSeconds()));
     }
     this.monthUsage = Optional.ofNullable(usageQueries.get(QuotaWindow.month()))
-        .map(query -> new ClosedDaysUsage(query, zone, closedDaysRefresh));
+        .map(query -> new ClosedDaysUsage(query, zone, closedDaysRefresh, lateRowGrace));
+    usageQueries.forEach((window, query) -> {
+      if (!window.calendarMonth() && window.rollingLength().compareTo(HOURLY_FROM) > 0) {
+        hourlyUsage.put(window, new RollingHoursUsage(query, closedDaysRefresh, lateRowGrace));
+      }
+    });
     this.callsQuery = withCalls && !config.providers().isEmpty()
         ? Optional.of(new ExternalCallsQuery(config.category(), config.providers(), database.clientTimeoutSeconds()))
         : Optional.empty();
@@ -64,14 +73,15 @@ public final class QuotaSource extends DatabaseSource<QuotaReport> {
     List<QuotaDefinition> slow = quotas.quotas().stream().filter(q -> !q.window().fast()).toList();
     // Only the slow source has calendar-month windows.
     Duration closedDaysRefresh = config.sources().closedDaysRefresh(SLOW);
+    Duration lateRowGrace = config.sources().lateRowGrace(SLOW);
     List<QuotaSource> sources = new ArrayList<>();
     if (!fast.isEmpty()) {
       sources.add(new QuotaSource(FAST, config.sources().refreshInterval(FAST, Duration.ofSeconds(15)),
-          database, zone, quotas, fast, false, closedDaysRefresh));
+          database, zone, quotas, fast, false, closedDaysRefresh, lateRowGrace));
     }
     if (!slow.isEmpty() || !quotas.providers().isEmpty()) {
       sources.add(new QuotaSource(SLOW, config.sources().refreshInterval(SLOW, Duration.ofSeconds(60)),
-          database, zone, quotas, slow, true, closedDaysRefresh));
+          database, zone, quotas, slow, true, closedDaysRefresh, lateRowGrace));
     }
     return sources;
   }
@@ -102,8 +112,12 @@ public final class QuotaSource extends DatabaseSource<QuotaReport> {
 
   private WindowUsage usage(Connection connection, QuotaWindow window, QuotaWindow.Bounds bounds, RejectedCounting counting)
       throws SQLException {
-    return window.calendarMonth()
-        ? monthUsage.orElseThrow().read(connection, bounds, counting)
+    if (window.calendarMonth()) {
+      return monthUsage.orElseThrow().read(connection, bounds, counting);
+    }
+    RollingHoursUsage hourly = hourlyUsage.get(window);
+    return hourly != null
+        ? hourly.read(connection, bounds, counting)
         : usageQueries.get(window).run(connection, bounds.start(), bounds.end(), counting);
   }
 }

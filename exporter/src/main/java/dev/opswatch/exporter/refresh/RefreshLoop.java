@@ -12,12 +12,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Refreshes each source on its own daemon thread, so that a slow cost query never delays the
- * one-minute quota windows. After a failure the source retries sooner (at most every 15 s),
- * so that a database coming back is noticed quickly.
+ * one-minute quota windows. After a failure the source retries sooner: 1 s after the first, then
+ * twice as long after each further one, at most 15 s (and never later than its interval), so that
+ * a refresh that failed at start-up, or a database coming back, is noticed quickly.
  */
 public final class RefreshLoop implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RefreshLoop.class);
   private static final Duration RETRY_AFTER_FAILURE = Duration.ofSeconds(15);
+  private static final Duration FIRST_RETRY = Duration.ofSeconds(1);
 
   private final SnapshotStore store;
   private final double jitter;
@@ -40,7 +42,7 @@ public final class RefreshLoop implements AutoCloseable {
       });
       executor.setRemoveOnCancelPolicy(true);
       executors.add(executor);
-      executor.execute(() -> runAndReschedule(source, executor));
+      executor.execute(() -> runAndReschedule(source, executor, 0));
     }
   }
 
@@ -58,16 +60,24 @@ public final class RefreshLoop implements AutoCloseable {
     }
   }
 
-  private void runAndReschedule(Source<?> source, ScheduledExecutorService executor) {
+  private void runAndReschedule(Source<?> source, ScheduledExecutorService executor, int failuresBefore) {
     boolean ok = refreshOnce(source);
-    Duration next = source.refreshInterval();
-    if (!ok && next.compareTo(RETRY_AFTER_FAILURE) > 0) {
-      next = RETRY_AFTER_FAILURE;
-    }
+    int failures = ok ? 0 : failuresBefore + 1;
+    Duration next = ok ? source.refreshInterval() : retryAfter(failures, source.refreshInterval());
     long millis = jittered(next.toMillis());
     if (!executor.isShutdown()) {
-      executor.schedule(() -> runAndReschedule(source, executor), millis, TimeUnit.MILLISECONDS);
+      executor.schedule(() -> runAndReschedule(source, executor, failures), millis, TimeUnit.MILLISECONDS);
     }
+  }
+
+  /** The wait after the {@code failures}-th failure in a row: 1 s, 2 s, 4 s, 8 s, then 15 s; never above {@code interval}. */
+  static Duration retryAfter(int failures, Duration interval) {
+    Duration wait = RETRY_AFTER_FAILURE;
+    if (failures < 5) {
+      wait = FIRST_RETRY.multipliedBy(1L << (failures - 1));
+    }
+    wait = wait.compareTo(RETRY_AFTER_FAILURE) > 0 ? RETRY_AFTER_FAILURE : wait;
+    return wait.compareTo(interval) > 0 ? interval : wait;
   }
 
   private long jittered(long millis) {
