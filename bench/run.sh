@@ -303,12 +303,16 @@ start_exporter() {
   EXPORTER_STARTED=$(now_ms)
   case "$name" in
     opswatch)
+      # wrk's 64 clients all come from 127.0.0.1: opswatch's per-address connection cap (32 by default,
+      # against slow clients) would refuse half of them, so it is raised to 64 here, as for scrapers
+      # behind one proxy. The peers have no such cap.
       local jvm_flags=()
       read -r -a jvm_flags <<<"$flags"
       env -u JAVA_TOOL_OPTIONS -u JDK_JAVA_OPTIONS -u _JAVA_OPTIONS "${FAKE_ENV[@]}" \
         OPSWATCH_DATABASE_URL="postgresql://opswatch_reader@127.0.0.1:$PGPORT/$DB" \
         OPSWATCH_HTTP_PORT="$port" OPSWATCH_LOG_LEVEL=warn \
         CONFIG_FORCE_opswatch_http_bind__address=127.0.0.1 \
+        CONFIG_FORCE_opswatch_http_max__connections__per__address=64 \
         CONFIG_FORCE_opswatch_sources_costs_refresh__interval="${FRESHNESS}s" \
         CONFIG_FORCE_opswatch_sources_quotas___fast_refresh__interval="${FRESHNESS}s" \
         CONFIG_FORCE_opswatch_sources_quotas_refresh__interval="${FRESHNESS}s" \
