@@ -220,7 +220,7 @@ def reference_opswatch_values(block: Block, rows: list[dict]) -> dict[str, float
     return out
 
 
-OPSWATCH_FAMILIES = {"opswatch_cost_query_month_to_date_eur", "opswatch_llm_cost_month_to_date_eur",
+COMPARED_FAMILIES = {"opswatch_cost_query_month_to_date_eur", "opswatch_llm_cost_month_to_date_eur",
                      "opswatch_quota_usage", "opswatch_external_calls", "opswatch_incidents",
                      "opswatch_incidents_unresolved", "opswatch_incident_last_timestamp_seconds",
                      "opswatch_telemetry_incidents"}
@@ -228,7 +228,7 @@ OPSWATCH_FAMILIES = {"opswatch_cost_query_month_to_date_eur", "opswatch_llm_cost
 
 def opswatch_values(body: str) -> dict[str, float]:
     return {_key(name, labels=labels): value for name, labels, value in parse_exposition(body)
-            if name in OPSWATCH_FAMILIES}
+            if name in COMPARED_FAMILIES}
 
 
 def served_values(exporter: str, body: str, blocks: list[Block]) -> dict[str, float]:
