@@ -38,13 +38,16 @@ EXPORTER_PID=""
 PG_STARTED=0
 log() { echo "soak: $*" >&2; }
 
+# shellcheck disable=SC2317  # called by the EXIT trap
 cleanup() {
   local status=$?
   if [[ -n "$EXPORTER_PID" ]] && kill -0 "$EXPORTER_PID" 2>/dev/null; then
     kill "$EXPORTER_PID" 2>/dev/null || true
     wait "$EXPORTER_PID" 2>/dev/null || true
   fi
-  [[ $PG_STARTED == 1 ]] && "$REPO/scripts/pg-throwaway.sh" stop "$WORK/pg" >/dev/null 2>&1 || true
+  if [[ $PG_STARTED == 1 ]]; then
+    "$REPO/scripts/pg-throwaway.sh" stop "$WORK/pg" >/dev/null 2>&1 || true
+  fi
   if [[ $KEEP == 1 ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
   exit "$status"
 }
