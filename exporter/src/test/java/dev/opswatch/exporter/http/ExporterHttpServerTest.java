@@ -118,6 +118,81 @@ class ExporterHttpServerTest {
     }
   }
 
+  /**
+   * The deadline counts only waiting for the client: a reader that runs late (a starved CPU) must
+   * still read a head whose bytes arrived in time, and only a head still incomplete at the deadline
+   * times out. The reader checks the kernel's byte count only when its own buffer is empty.
+   */
+  @Test
+  void aLateReaderStillReadsAHeadThatArrivedInTime() throws Exception {
+    try (java.net.ServerSocket listening = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+        Socket client = new Socket(InetAddress.getLoopbackAddress(), listening.getLocalPort());
+        Socket accepted = listening.accept()) {
+      RequestHead.Input in = new RequestHead.Input(accepted.getInputStream(), 16);
+      send(client, "GET /metrics HTTP/1.1\r\nHost: x\r\nAccept: text/plain\r\n\r\nGET /next HTTP/1.1\r\n");
+      long pastDeadline = System.nanoTime() - Duration.ofSeconds(1).toNanos();
+      for (int waited = 0; accepted.getInputStream().available() == 0 && waited < 100; waited++) {
+        Thread.sleep(20);
+      }
+      RequestHead head = RequestHead.read(in, accepted, pastDeadline);
+      assertEquals("/metrics", head.uri().getPath());
+      assertEquals("text/plain", head.headers().getFirst("Accept"));
+      // The second head is incomplete and the deadline has passed: nothing more will come in time.
+      org.junit.jupiter.api.Assertions.assertThrows(java.net.SocketTimeoutException.class,
+          () -> RequestHead.read(in, accepted, System.nanoTime() + Duration.ofMillis(300).toNanos()));
+    }
+  }
+
+  /**
+   * /metrics bodies are written from the cached array (head and body in two writes above
+   * {@code Wire.JOIN_BELOW}, one below): each response on a kept-alive connection is whole, with a
+   * Content-Length equal to what follows.
+   */
+  @Test
+  void largeAndSmallMetricsBodiesAreServedWholeOnOneConnection() throws Exception {
+    SnapshotStore store = new SnapshotStore(Duration.ofMinutes(15), Clock.systemUTC());
+    PrometheusRegistry registry = new PrometheusRegistry();
+    io.prometheus.metrics.model.snapshots.GaugeSnapshot.Builder wide = io.prometheus.metrics.model.snapshots.GaugeSnapshot.builder()
+        .name("test_wide").help("Many series, for a body above the join size.");
+    for (int i = 0; i < 400; i++) {
+      wide.dataPoint(io.prometheus.metrics.model.snapshots.GaugeSnapshot.GaugeDataPointSnapshot.builder()
+          .labels(io.prometheus.metrics.model.snapshots.Labels.of("n", "series-" + i)).value(i).build());
+    }
+    io.prometheus.metrics.model.snapshots.GaugeSnapshot snapshot = wide.build();
+    registry.register(() -> snapshot);
+    server = new ExporterHttpServer(new ExporterConfig.Http("127.0.0.1", 0, 2, ExporterConfig.ClientLimits.DEFAULTS,
+        Optional.empty(), Optional.empty()), registry, store, Map.of());
+    try (Socket s = socket()) {
+      InputStream in = s.getInputStream();
+      for (String path : new String[] {"/metrics", "/-/healthy", "/metrics"}) {
+        send(s, "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n");
+        String head = readHead(in);
+        assertTrue(head.startsWith("HTTP/1.1 200 OK"), head);
+        int length = Integer.parseInt(head.replaceAll("(?is).*\r\ncontent-length: *(\\d+)\r\n.*", "$1"));
+        String body = new String(in.readNBytes(length), StandardCharsets.UTF_8);
+        assertEquals(length, body.getBytes(StandardCharsets.UTF_8).length);
+        if (path.equals("/metrics")) {
+          assertTrue(length > BufferedExchange.Wire.JOIN_BELOW, "a body above the join size: " + length);
+          assertTrue(body.contains("test_wide{n=\"series-399\"} 399.0"), body.substring(Math.max(0, body.length() - 300)));
+        } else {
+          assertEquals("OK\n", body);
+        }
+      }
+    }
+  }
+
+  private static String readHead(InputStream in) throws IOException {
+    StringBuilder head = new StringBuilder();
+    while (!head.toString().endsWith("\r\n\r\n")) {
+      int b = in.read();
+      if (b < 0) {
+        break;
+      }
+      head.append((char) b);
+    }
+    return head.toString();
+  }
+
   private Socket socket() throws IOException {
     Socket s = new Socket(InetAddress.getLoopbackAddress(), server.port());
     s.setSoTimeout(10_000);
