@@ -1,6 +1,7 @@
 package dev.opswatch.exporter.incident;
 
 import dev.opswatch.exporter.config.ExporterConfig;
+import dev.opswatch.exporter.cost.RollingHours;
 import dev.opswatch.exporter.db.Database;
 import dev.opswatch.exporter.db.DatabaseSource;
 import dev.opswatch.exporter.db.RejectedRows;
@@ -20,6 +21,8 @@ public final class IncidentSource extends DatabaseSource<IncidentReport> {
   private final IncidentConfig config;
   private final SafetyEventQuery safetyEvents;
   private final TelemetryIncidentQuery telemetry;
+  /** The lookback's whole UTC hours, kept between refreshes (a refresh reads its two partial hours). */
+  private final RollingHours<Map<TelemetryCategory, Long>> lookbackHours;
   /** Only the admin API shows the recent list: without it the query is not run. */
   private final Optional<RecentIncidentQuery> recent;
 
@@ -29,6 +32,8 @@ public final class IncidentSource extends DatabaseSource<IncidentReport> {
     this.config = config;
     this.safetyEvents = new SafetyEventQuery(config, database.clientTimeoutSeconds());
     this.telemetry = new TelemetryIncidentQuery(config.telemetryCategories(), database.clientTimeoutSeconds());
+    this.lookbackHours = new RollingHours<>(exporter.sources().closedDaysRefresh(NAME), exporter.sources().lateRowGrace(NAME),
+        telemetry.none(), TelemetryIncidentQuery::plus);
     this.recent = exporter.adminApiEnabled()
         ? Optional.of(new RecentIncidentQuery(config, database.clientTimeoutSeconds()))
         : Optional.empty();
@@ -37,7 +42,7 @@ public final class IncidentSource extends DatabaseSource<IncidentReport> {
   @Override
   protected IncidentReport read(Connection connection, Instant now, RejectedRows rejected) throws SQLException {
     SafetyEventQuery.Result counts = safetyEvents.run(connection, now, rejected);
-    Map<TelemetryCategory, Long> byCategory = telemetry.run(connection, now.minus(config.lookback()), now);
+    Map<TelemetryCategory, Long> byCategory = lookbackHours.read(now.minus(config.lookback()), now, telemetry.reader(connection));
     List<RecentIncident> latest = recent.isPresent() ? recent.get().run(connection, now) : List.of();
     return new IncidentReport(now, config.lookback(), counts.byType(), counts.unresolved(), counts.newest(), byCategory, latest);
   }

@@ -1,5 +1,6 @@
 package dev.opswatch.exporter.incident;
 
+import static dev.opswatch.exporter.testing.SpanRecorder.span;
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -10,6 +11,7 @@ import dev.opswatch.exporter.db.Database;
 import dev.opswatch.exporter.db.RejectedRows;
 import dev.opswatch.exporter.refresh.SourceOutput;
 import dev.opswatch.exporter.testing.Exposition;
+import dev.opswatch.exporter.testing.SpanRecorder;
 import dev.opswatch.exporter.testing.TestConfigs;
 import dev.opswatch.exporter.testing.TestDatabase;
 import java.sql.Connection;
@@ -21,6 +23,7 @@ import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -42,7 +45,6 @@ class IncidentSourceIT {
     // The recent list feeds the admin API only, so it is read only when the API has a token.
     config = TestConfigs.forDatabase(db, "opswatch.admin.token = test-admin-token");
     database = new Database(config.database());
-    source = new IncidentSource(config, database);
   }
 
   @AfterAll
@@ -58,6 +60,8 @@ class IncidentSourceIT {
   @BeforeEach
   void empty() {
     db.execute("TRUNCATE \"SafetyEvent\", \"TelemetryEvent\"");
+    // A new source per test: one keeps the lookback's whole hours, and every test refreshes at NOW.
+    source = new IncidentSource(config, database);
   }
 
   @Test
@@ -202,6 +206,119 @@ class IncidentSourceIT {
     assertEquals(3600, m.value("opswatch_incidents_lookback_seconds"));
   }
 
+  /**
+   * The 24h lookback keeps its whole UTC hours: the first refresh reads them in one grouped query,
+   * later ones only the two partial hours at the ends, until the hourly whole re-read.
+   */
+  @Test
+  void theLookbackKeepsWholeHoursAndARefreshReadsItsTwoPartialHours() throws Exception {
+    SpanRecorder recorder = new SpanRecorder();
+    Instant first = Instant.parse("2026-03-16T10:20:00Z");
+    read(source, recorder, first);
+    String wholeHours = span(Instant.parse("2026-03-15T11:00:00Z"), Instant.parse("2026-03-16T10:00:00Z"));
+    assertTrue(recorder.take().contains(wholeHours), "the 23 whole hours in one query");
+    Instant steady = first.plusSeconds(15);
+    read(source, recorder, steady);
+    List<String> spans = recorder.take();
+    assertFalse(spans.contains(wholeHours), "kept, not read again: " + spans);
+    assertTrue(spans.contains(span(steady.minus(Duration.ofHours(24)), Instant.parse("2026-03-15T11:00:00Z"))), "first partial hour " + spans);
+    assertTrue(spans.contains(span(Instant.parse("2026-03-16T10:00:00Z"), steady)), "the open hour " + spans);
+    read(source, recorder, Instant.parse("2026-03-16T11:05:00Z"));
+    assertTrue(recorder.take().contains(span(Instant.parse("2026-03-16T10:00:00Z"), Instant.parse("2026-03-16T11:00:00Z"))),
+        "the newly closed hour alone");
+    read(source, recorder, first.plus(Duration.ofHours(1)));
+    assertTrue(recorder.take().contains(span(Instant.parse("2026-03-15T12:00:00Z"), Instant.parse("2026-03-16T11:00:00Z"))),
+        "every hour again after closed-days-refresh (1h)");
+  }
+
+  @Test
+  void aRowUpToTheGraceLateCountsAtTheNextRefreshALaterOneAtTheNextWholeReRead() throws Exception {
+    Instant first = Instant.parse("2026-03-16T10:20:00Z");
+    telemetryAt("circuit_breaker", "opened", "azure_openai", Instant.parse("2026-03-16T09:30:00Z"), false);
+    assertEquals(1, breakerIncidents(first));
+    breakerIncidents(Instant.parse("2026-03-16T11:01:00Z")); // the 10:00 hour is within its grace: not kept yet
+    telemetryAt("circuit_breaker", "opened", "azure_openai", Instant.parse("2026-03-16T10:58:00Z"), false); // written 11:02
+    assertEquals(2, breakerIncidents(Instant.parse("2026-03-16T11:02:00Z")), "4 minutes late: within the grace");
+    breakerIncidents(Instant.parse("2026-03-16T11:06:00Z")); // keeps the 10:00 hour
+    telemetryAt("circuit_breaker", "opened", "azure_openai", Instant.parse("2026-03-16T10:50:00Z"), false); // written 11:10
+    assertEquals(2, breakerIncidents(Instant.parse("2026-03-16T11:10:00Z")), "20 minutes late: not until the re-read");
+    assertEquals(3, breakerIncidents(first.plus(Duration.ofHours(1))), "counted at the hourly whole re-read");
+  }
+
+  /**
+   * A clock that was ahead kept hours that had not happened yet; once it goes back, every hour is
+   * read again, so rows written since in those hours count.
+   */
+  @Test
+  void aClockGoingBackReadsEveryHourAgain() throws Exception {
+    assertEquals(0, breakerIncidents(Instant.parse("2026-03-16T12:06:00Z"))); // two hours ahead: keeps up to 11:00
+    telemetryAt("circuit_breaker", "opened", "azure_openai", Instant.parse("2026-03-16T09:30:00Z"), false);
+    assertEquals(1, breakerIncidents(Instant.parse("2026-03-16T10:10:00Z")), "the 09:00 hour read again");
+  }
+
+  /**
+   * Seeded random walks: refreshes 15 s to 40 min apart, the clock going back, rows up to the
+   * grace late and rows far later followed by a jump past the re-read, across a day and a month
+   * end. Each count equals one query over the whole lookback.
+   */
+  @Test
+  void equalsAWholeReadThroughClockJumpsLateRowsAndAMonthEnd() throws Exception {
+    Random random = new Random(5001L);
+    TelemetryIncidentQuery whole = new TelemetryIncidentQuery(config.incidents().telemetryCategories(), 30);
+    Instant from = Instant.parse("2026-10-31T18:00:00Z");
+    for (int i = 0; i < 300; i++) {
+      randomIncident(random, from.minus(Duration.ofMinutes(random.nextInt(30 * 60))));
+    }
+    Instant now = from;
+    int refreshes = 0;
+    int backwards = 0;
+    int late = 0;
+    while (now.isBefore(Instant.parse("2026-11-01T10:00:00Z"))) {
+      Instant previous = now;
+      int dice = refreshes == 10 ? 0 : refreshes == 20 ? 7 : random.nextInt(100);
+      boolean veryLate = false;
+      if (dice < 6) {
+        now = now.minus(Duration.ofMinutes(1 + random.nextInt(150)));
+        backwards++;
+      } else if (dice < 11) {
+        randomIncident(random, now.minus(Duration.ofMinutes(6 + random.nextInt(20 * 60))));
+        now = now.plus(Duration.ofMinutes(61 + random.nextInt(30)));
+        veryLate = true;
+        late++;
+      } else {
+        now = now.plus(Duration.ofSeconds(15 + random.nextInt(40 * 60)));
+      }
+      for (int i = random.nextInt(6); i > 0 && !veryLate; i--) {
+        Instant lower = previous.isBefore(now) ? previous : now;
+        Instant written = lower.plusMillis((long) (random.nextDouble() * Duration.between(lower, now).toMillis()));
+        randomIncident(random, written.minusMillis((long) (random.nextDouble() * Duration.ofMinutes(5).toMillis())));
+      }
+      Instant at = now;
+      Map<TelemetryCategory, Long> expected = database.readOnly(c -> whole.run(c, at.minus(Duration.ofHours(24)), at));
+      assertEquals(expected, read(source, new SpanRecorder(), at).telemetry(), "at " + at);
+      refreshes++;
+    }
+    assertTrue(refreshes > 30 && backwards > 0 && late > 0,
+        "the walk did what it is for: " + refreshes + " refreshes, " + backwards + " clock jumps back, " + late + " very late rows");
+  }
+
+  private static IncidentReport read(IncidentSource source, SpanRecorder recorder, Instant now) throws SQLException {
+    return database.readOnly(c -> source.read(recorder.wrap(c), now, new RejectedRows()));
+  }
+
+  private long breakerIncidents(Instant now) throws SQLException {
+    return read(source, new SpanRecorder(), now).telemetry().entrySet().stream()
+        .filter(e -> e.getKey().category().equals("circuit_breaker")).mapToLong(Map.Entry::getValue).sum();
+  }
+
+  /** An incident row or not: categories counted or not, actions that match or not, some test data. */
+  private static void randomIncident(Random random, Instant at) throws SQLException {
+    String[] categories = {"safety_incident", "circuit_breaker", "external_api", "external_api", "navigation"};
+    String[] actions = {"opened", "chat_completion_error", "upload_failed", "chat_completion"};
+    telemetryAt(categories[random.nextInt(categories.length)], actions[random.nextInt(actions.length)], "azure_openai", at,
+        random.nextInt(20) == 0);
+  }
+
   private static Duration hoursAgo(int hours) {
     return Duration.ofHours(hours);
   }
@@ -221,13 +338,17 @@ class IncidentSourceIT {
   }
 
   private static void telemetry(String category, String action, String label, Duration ago, boolean testData) throws SQLException {
+    telemetryAt(category, action, label, NOW.minus(ago), testData);
+  }
+
+  static void telemetryAt(String category, String action, String label, Instant at, boolean testData) throws SQLException {
     try (Connection c = db.connect(); PreparedStatement s = c.prepareStatement(
         "INSERT INTO \"TelemetryEvent\" (id, \"eventId\", \"timestamp\", category, action, label, \"sessionId\", \"isTestData\")"
             + " VALUES (?, ?, ?, ?, ?, ?, 'system', ?)")) {
       String id = "te-" + UUID.randomUUID();
       s.setString(1, id);
       s.setString(2, id);
-      s.setObject(3, LocalDateTime.ofInstant(NOW.minus(ago), ZoneOffset.UTC));
+      s.setObject(3, LocalDateTime.ofInstant(at, ZoneOffset.UTC));
       s.setString(4, category);
       s.setString(5, action);
       s.setString(6, label);
