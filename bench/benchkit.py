@@ -635,8 +635,8 @@ def verdict(met: bool, invalid: list[str]) -> str:
 
 
 def targets(res: Results) -> list[dict]:
-    """The five targets, each met only when the whole range of every measurement meets it and every
-    row it rests on passed the validity checks."""
+    """The five original targets and issue #21's, each met only when the whole range of every
+    measurement meets it and every row it rests on passed the validity checks."""
     small, large = res.sizes[0], res.sizes[-1]
     conc = res.settings.get("concurrency", [1, 8, 64])
     out = []
@@ -711,6 +711,57 @@ def targets(res: Results) -> list[dict]:
         ok &= kib is not None and kib < 65536
     out.append({"target": "opswatch RSS under 64 MiB at steady state (start-script flags, after the scrapes)",
                 "result": "; ".join(parts), "verdict": verdict(ok, [])})
+    out += targets_21(res)
+    return out
+
+
+def targets_21(res: Results) -> list[dict]:
+    """Issue #21's targets, under the same rules as the five above."""
+    small, large = res.sizes[0], res.sizes[-1]
+    hr = human_rows
+    d = {(size, e): res.decisive(size, e) for size in res.sizes for e in EXPORTERS}
+
+    def invalid_db(size, exporter):
+        return [f"{exporter} {hr(size)}: {v['problems'][0]}" for _, v in res.db_hour(size, "idx", exporter) if not v["ok"]]
+
+    out = []
+    # 6. database cost flat in data size
+    o_small, o_large = d[(small, "opswatch")]["db_hour"], d[(large, "opswatch")]["db_hour"]
+    r = worst_ratio(o_large, o_small)
+    out.append({"target": f"#21: opswatch DB time at {hr(large)} rows at most 1.5x the {hr(small)} figure (worst ratio over the ranges)",
+                "result": f"{fmt(r)}x ({hr(small)}: {fmt_spread(o_small, 1000)} s/h; {hr(large)}: {fmt_spread(o_large, 1000)} s/h)",
+                "verdict": verdict(r is not None and r <= 1.5, invalid_db(small, "opswatch") + invalid_db(large, "opswatch"))})
+    # 7. at most 5 % of the faster peer's
+    peers = {e: d[(large, e)]["db_hour"] for e in ("sql_exporter", "postgres_exporter")}
+    faster = min((e for e in peers if peers[e]), key=lambda e: peers[e]["median"], default=None)
+    r = worst_ratio(o_large, peers[faster]) if faster else None
+    out.append({"target": f"#21: opswatch DB time at {hr(large)} rows at most 5 % of the faster peer's (worst ratio over the ranges)",
+                "result": f"{fmt(r * 100) if r is not None else '-'} % of {faster}'s ({fmt_spread(peers[faster], 1000) if faster else '-'} s/h)",
+                "verdict": verdict(r is not None and r <= 0.05,
+                                   invalid_db(large, "opswatch") + (invalid_db(large, faster) if faster else []))})
+    # 8. cold start no slower than the fastest peer
+    starts = {e: d[(large, e)]["first_ms"] for e in EXPORTERS}
+    peer_best = min((starts[e]["min"] for e in ("sql_exporter", "postgres_exporter") if starts[e]), default=None)
+    o = starts["opswatch"]
+    met = bool(o) and peer_best is not None and o["max"] <= peer_best
+    out.append({"target": f"#21: first good scrape at {hr(large)} rows no slower than the fastest peer's (opswatch's slowest round against the peers' fastest); moonshot 3 s",
+                "result": "; ".join(f"{e} {fmt_spread(starts[e], 1000, ' s')}" for e in EXPORTERS),
+                "verdict": verdict(met, [])})
+    # 9. steady RSS and the 64-client burst
+    parts, ok, burst_parts, burst_ok = [], True, [], True
+    for size in res.sizes:
+        steady = res.one("rss", size=size, phase="idx", exporter="opswatch", point="after_scrapes")
+        stress = res.one("rss", size=size, phase="idx", exporter="opswatch", point="after_stress")
+        kib = steady["kib"] if steady else None
+        parts.append(f"{hr(size)}: {fmt(kib / 1024) if kib else '-'} MiB")
+        ok &= kib is not None and kib <= 48 * 1024
+        grown = (stress["kib"] - kib) / 1024 if stress and kib else None
+        burst_parts.append(f"{hr(size)}: {'+' if grown is not None and grown >= 0 else ''}{fmt(grown)} MiB")
+        burst_ok &= grown is not None and grown <= 4
+    out.append({"target": "#21: opswatch RSS at most 48 MiB at steady state (start-script flags, after the scrapes)",
+                "result": "; ".join(parts), "verdict": verdict(ok, [])})
+    out.append({"target": "#21: opswatch RSS at most +4 MiB after the 64-client run (against steady state)",
+                "result": "; ".join(burst_parts), "verdict": verdict(burst_ok, [])})
     return out
 
 

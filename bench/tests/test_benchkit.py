@@ -337,3 +337,29 @@ def test_a_statement_is_matched_to_its_error_by_backend_even_when_other_lines_co
     e = bk.parse_server_log(log, "bench_pg_exporter")
     assert [(x["group"], x["statement"]) for x in e] == [("quota", 'SELECT label FROM "TelemetryEvent"'),
                                                          ("statement not logged", "")]
+
+
+def test_issue_21_targets_follow_the_same_rules(run):
+    t = {x["target"].split(" (")[0]: x for x in bk.targets(run)}
+    flat = t["#21: opswatch DB time at 100k rows at most 1.5x the 20k figure"]
+    # The fixture's opswatch costs 10x more at 100k rows than at 20k: not flat.
+    assert flat["verdict"] == "**NOT met**" and flat["result"].startswith("9.98x")
+    peer = t["#21: opswatch DB time at 100k rows at most 5 % of the faster peer's"]
+    # postgres_exporter is the faster peer, and one of its rows failed its checks.
+    assert "of postgres_exporter's" in peer["result"]
+    assert peer["verdict"].startswith("**NOT met** (invalid rows: postgres_exporter 100k")
+    cold = t["#21: first good scrape at 100k rows no slower than the fastest peer's"]
+    assert cold["verdict"] == "**NOT met**", "opswatch's slowest round (10.2 s) is slower than the peers' fastest (10.1 s)"
+    assert t["#21: opswatch RSS at most 48 MiB at steady state"]["verdict"] == "**NOT met**"
+    assert t["#21: opswatch RSS at most +4 MiB after the 64-client run"]["result"].startswith("20k: +9.77 MiB")
+
+    doc = copy.deepcopy(run.doc)
+    for r in doc["records"]:
+        if r["kind"] == "start" and r["exporter"] == "opswatch":
+            r["first_ms"] = 900
+        if r["kind"] == "rss" and r["exporter"] == "opswatch":
+            r["kib"] = {"after_scrapes": 40000, "after_stress": 44000}.get(r["point"], r["kib"])
+    t = {x["target"].split(" (")[0]: x for x in bk.targets(bk.Results(doc))}
+    assert t["#21: first good scrape at 100k rows no slower than the fastest peer's"]["verdict"] == "**met**"
+    assert t["#21: opswatch RSS at most 48 MiB at steady state"]["verdict"] == "**met**"
+    assert t["#21: opswatch RSS at most +4 MiB after the 64-client run"]["verdict"] == "**met**"
