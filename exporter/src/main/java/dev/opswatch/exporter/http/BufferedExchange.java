@@ -166,6 +166,11 @@ final class BufferedExchange extends HttpExchange {
     /** Below this, head and body go out as one array (one packet); above it, a copy costs more than a second write. */
     static final int JOIN_BELOW = 8 * 1024;
 
+    /** A whole response already encoded, such as {@link Responses#plain}'s. */
+    static Wire of(byte[] response) {
+      return new Wire(response, NONE);
+    }
+
     void writeTo(OutputStream out) throws IOException {
       if (body.length == 0) {
         out.write(head);

@@ -145,7 +145,7 @@ final class Connection implements Runnable {
   }
 
   private void write(OutputStream out, byte[] response) throws IOException {
-    write(out, new BufferedExchange.Wire(response, new byte[0]));
+    write(out, BufferedExchange.Wire.of(response));
   }
 
   private void write(OutputStream out, BufferedExchange.Wire response) throws IOException {

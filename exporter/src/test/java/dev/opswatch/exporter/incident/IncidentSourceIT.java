@@ -341,7 +341,7 @@ class IncidentSourceIT {
     telemetryAt(category, action, label, NOW.minus(ago), testData);
   }
 
-  static void telemetryAt(String category, String action, String label, Instant at, boolean testData) throws SQLException {
+  private static void telemetryAt(String category, String action, String label, Instant at, boolean testData) throws SQLException {
     try (Connection c = db.connect(); PreparedStatement s = c.prepareStatement(
         "INSERT INTO \"TelemetryEvent\" (id, \"eventId\", \"timestamp\", category, action, label, \"sessionId\", \"isTestData\")"
             + " VALUES (?, ?, ?, ?, ?, ?, 'system', ?)")) {
