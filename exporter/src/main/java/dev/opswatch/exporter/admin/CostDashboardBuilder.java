@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalDouble;
 
 /**
  * Builds {@link CostDashboardData} from the same reports /metrics renders, so both always agree.
@@ -48,7 +49,7 @@ public final class CostDashboardBuilder {
         });
     return new CostDashboardData(
         List.copyOf(services), round2(cost.totalForecastEur()), round2(cost.totalMonthToDateEur()),
-        round2(cost.totalForecastEur()), round2(cost.totalTodayEur()), round2(cost.totalPreviousPeriodEur()),
+        round2(cost.totalForecastEur()), round2(cost.totalTodayEur()), round2OrNull(cost.totalPreviousPeriodEur()),
         round2(cost.totalBudgetEur()),
         new CostDashboardData.BillingPeriod(cost.period().month().toString(), cost.period().start().toString(),
             cost.period().end().toString()),
@@ -72,14 +73,14 @@ public final class CostDashboardBuilder {
     if (p.budgetEur().isEmpty()) {
       // A fixed fee without a budget: no limit, no percentage, no alarm.
       return new CostDashboardData.Service(name, id, kind, round2(p.forecastEur()), round2(p.monthToDateEur()),
-          round2(p.todayEur()), round2(p.previousPeriodEur()), null, null, FIXED, details, models);
+          round2(p.todayEur()), round2OrNull(p.previousPeriodEur()), null, null, FIXED, details, models);
     }
     BudgetCheck spend = p.spend().orElseThrow();
     BudgetCheck forecast = p.forecast().orElseThrow();
     Level worse = spend.level().compareTo(forecast.level()) >= 0 ? spend.level() : forecast.level();
     return new CostDashboardData.Service(
         name, id, kind, round2(p.forecastEur()), round2(p.monthToDateEur()), round2(p.todayEur()),
-        round2(p.previousPeriodEur()), round2(p.budgetEur().getAsDouble()), percent(forecast.ratio()), worse.label(),
+        round2OrNull(p.previousPeriodEur()), round2(p.budgetEur().getAsDouble()), percent(forecast.ratio()), worse.label(),
         details, models);
   }
 
@@ -117,6 +118,11 @@ public final class CostDashboardBuilder {
   /** A ratio as a percentage with 2 decimals; null when it is not finite (a zero budget). */
   private static Double percent(double ratio) {
     return Double.isFinite(ratio) ? round2(ratio * 100) : null;
+  }
+
+  /** Null while the amount is not read yet (the previous period in a source's first refresh). */
+  private static Double round2OrNull(OptionalDouble value) {
+    return value.isPresent() ? round2(value.getAsDouble()) : null;
   }
 
   static double round2(double value) {

@@ -183,6 +183,7 @@ public final class ConfigLoader {
     Map<String, Duration> intervals = new HashMap<>();
     Map<String, Duration> closedDays = new HashMap<>();
     Map<String, Duration> graces = new HashMap<>();
+    Map<String, Duration> previousPeriods = new HashMap<>();
     for (Map.Entry<String, ConfigValue> e : c.getObject("sources").entrySet()) {
       if (e.getValue().valueType() == ConfigValueType.OBJECT) {
         String base = "sources." + e.getKey();
@@ -195,8 +196,11 @@ public final class ConfigLoader {
         if (c.hasPath(base + ".late-row-grace")) {
           graces.put(e.getKey(), ConfigValues.duration(c, base + ".late-row-grace", Duration.ZERO, Duration.ofHours(24)));
         }
+        if (c.hasPath(base + ".previous-period-refresh")) {
+          previousPeriods.put(e.getKey(), ConfigValues.duration(c, base + ".previous-period-refresh", Duration.ZERO));
+        }
       }
     }
-    return new ExporterConfig.Sources(jitter, staleness, intervals, closedDays, graces);
+    return new ExporterConfig.Sources(jitter, staleness, intervals, closedDays, graces, previousPeriods);
   }
 }

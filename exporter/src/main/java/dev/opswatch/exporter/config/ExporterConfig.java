@@ -92,16 +92,18 @@ public record ExporterConfig(
   /**
    * The refresh loops: jitter, staleness, and per source ({@code sources.<name>}) its refresh
    * interval and, for sources that read a month's closed days and hours, how often they re-read them
-   * and how late a row may be written and still count at the next refresh.
+   * and how late a row may be written and still count at the next refresh, and how often a source
+   * that reports the previous billing period re-reads it.
    */
   public record Sources(
       double jitter, Duration stalenessLimit, Map<String, Duration> refreshIntervals, Map<String, Duration> closedDaysRefreshes,
-      Map<String, Duration> lateRowGraces) {
+      Map<String, Duration> lateRowGraces, Map<String, Duration> previousPeriodRefreshes) {
 
     public Sources {
       refreshIntervals = Map.copyOf(refreshIntervals);
       closedDaysRefreshes = Map.copyOf(closedDaysRefreshes);
       lateRowGraces = Map.copyOf(lateRowGraces);
+      previousPeriodRefreshes = Map.copyOf(previousPeriodRefreshes);
     }
 
     /** A source's refresh interval: {@code sources.<name>.refresh-interval}, else the fallback. */
@@ -112,6 +114,11 @@ public record ExporterConfig(
     /** How often a source re-reads the month's past days ({@code sources.<name>.closed-days-refresh}, else 1h). */
     public Duration closedDaysRefresh(String source) {
       return closedDaysRefreshes.getOrDefault(source, Duration.ofHours(1));
+    }
+
+    /** How often the closed previous billing period is re-read ({@code sources.<name>.previous-period-refresh}, else 24h). */
+    public Duration previousPeriodRefresh(String source) {
+      return previousPeriodRefreshes.getOrDefault(source, Duration.ofHours(24));
     }
 
     /** How long after its end an hour is re-read at every refresh before it is kept ({@code sources.<name>.late-row-grace}, else 5m). */

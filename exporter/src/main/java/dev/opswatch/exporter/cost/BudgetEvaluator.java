@@ -59,7 +59,7 @@ public final class BudgetEvaluator {
   private ProviderCost fixed(ProviderConfig p) {
     double fee = p.monthlyFeeEur();
     return new ProviderCost(
-        p, fee, fee, p.budgetEur(), check(fee, p), check(fee, p), Map.of(), List.of(), 0, fee);
+        p, fee, fee, p.budgetEur(), check(fee, p), check(fee, p), Map.of(), List.of(), 0, OptionalDouble.of(fee));
   }
 
   private ProviderCost metered(ProviderConfig p, MeteredSpend spend, BillingPeriod period, Instant now) {

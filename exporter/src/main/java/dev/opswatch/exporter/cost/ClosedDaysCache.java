@@ -11,6 +11,10 @@ import java.time.Instant;
  * refresh then scans today's rows alone, and its cost stays flat as the month fills. Bad rows of
  * past days are counted when they are read.
  *
+ * <p>A span read less than {@code grace} after its end (the first refresh after midnight) is read
+ * once more when the grace has passed, as a closed hour is (see {@link ClosedHours}): a row for
+ * 23:59 written at 00:03 counts by then, not only at the next {@code refresh}.
+ *
  * @param <T> what the reader sums the span into
  */
 public final class ClosedDaysCache<T> {
@@ -21,18 +25,20 @@ public final class ClosedDaysCache<T> {
   }
 
   private final Duration refresh;
+  private final Duration grace;
   private final T empty;
   private volatile Entry<T> entry;
 
   /** @param empty the value of an empty span (the first day of a period has no past days) */
-  public ClosedDaysCache(Duration refresh, T empty) {
+  public ClosedDaysCache(Duration refresh, Duration grace, T empty) {
     this.refresh = refresh;
+    this.grace = grace;
     this.empty = empty;
   }
 
   public T get(Instant from, Instant to, Instant now, Reader<T> reader) throws SQLException {
     Entry<T> cached = entry;
-    if (cached != null && cached.freshAt(from, to, now, refresh)) {
+    if (cached != null && cached.freshAt(from, to, now, refresh, grace)) {
       return cached.value();
     }
     T value = to.isAfter(from) ? reader.read(from, to) : empty;
@@ -41,9 +47,14 @@ public final class ClosedDaysCache<T> {
   }
 
   private record Entry<T>(Instant from, Instant to, Instant readAt, T value) {
-    /** The same span, read less than {@code refresh} ago (a clock that went back re-reads). */
-    boolean freshAt(Instant from, Instant to, Instant now, Duration refresh) {
-      return this.from.equals(from) && this.to.equals(to) && !now.isBefore(readAt) && now.isBefore(readAt.plus(refresh));
+    /**
+     * The same span, read less than {@code refresh} ago (a clock that went back re-reads), and not
+     * read within {@code grace} after its end unless that grace still runs.
+     */
+    boolean freshAt(Instant from, Instant to, Instant now, Duration refresh, Duration grace) {
+      Instant settled = to.plus(grace);
+      return this.from.equals(from) && this.to.equals(to) && !now.isBefore(readAt) && now.isBefore(readAt.plus(refresh))
+          && (!readAt.isBefore(settled) || now.isBefore(settled));
     }
   }
 }

@@ -78,7 +78,7 @@ public final class CostMetrics {
       m.add(MONTH_TO_DATE, p.monthToDateEur(), id);
       m.add(FORECAST, p.forecastEur(), id);
       m.add(TODAY, p.todayEur(), id);
-      m.add(PREVIOUS_PERIOD, p.previousPeriodEur(), id);
+      p.previousPeriodEur().ifPresent(eur -> m.add(PREVIOUS_PERIOD, eur, id));
       p.costByQuery().forEach((query, eur) -> m.add(QUERY_MONTH_TO_DATE, eur, id, query));
       for (ModelUsage model : p.models()) {
         m.add(MODEL_COST, model.costEur(), id, model.model());
@@ -101,7 +101,7 @@ public final class CostMetrics {
     m.add(TOTAL_MONTH_TO_DATE, r.totalMonthToDateEur());
     m.add(TOTAL_FORECAST, r.totalForecastEur());
     m.add(TOTAL_TODAY, r.totalTodayEur());
-    m.add(TOTAL_PREVIOUS_PERIOD, r.totalPreviousPeriodEur());
+    r.totalPreviousPeriodEur().ifPresent(eur -> m.add(TOTAL_PREVIOUS_PERIOD, eur));
     m.add(TOTAL_BUDGET, r.totalBudgetEur());
     m.add(TOTAL_USAGE_RATIO, r.totalSpend().ratio());
     m.add(TOTAL_FORECAST_RATIO, r.totalForecast().ratio());

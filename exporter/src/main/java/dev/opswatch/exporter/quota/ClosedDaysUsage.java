@@ -26,7 +26,7 @@ final class ClosedDaysUsage {
     this.query = query;
     this.zone = zone;
     this.grace = grace;
-    this.pastDays = new ClosedDaysCache<>(refresh, WindowUsage.NONE);
+    this.pastDays = new ClosedDaysCache<>(refresh, grace, WindowUsage.NONE);
     this.todayHours = new ClosedHoursCache<>(refresh, WindowUsage.NONE, WindowUsage::plus);
   }
 

@@ -45,7 +45,7 @@ class CostDashboardBuilderTest {
     return evaluator.evaluate(APRIL, NOW, Map.of("azure_openai",
         new MeteredSpend(Map.of("text_sessions", textEur, "voice", voiceEur),
             List.of(new ModelUsage("gpt-5-mini", textEur, 1000, 200, ModelUsage.NO_TOKENS), new ModelUsage("gpt-realtime", voiceEur, 50, 60, 7)),
-            1.5, 61.25)));
+            1.5, OptionalDouble.of(61.25))));
   }
 
   private static CostDashboardData.Service service(CostDashboardData data, String provider) {
@@ -83,7 +83,7 @@ class CostDashboardBuilderTest {
   void aFixedFeeWithoutBudgetIsShownAsFixedWithoutPercentOrAlert() {
     CostDashboardData data = CostDashboardBuilder.build(costs(0, 0), List.of());
     CostDashboardData.Service vercel = service(data, "vercel");
-    assertEquals(new CostDashboardData.Service("Vercel", "vercel", "fixed", 20, 20, 0, 20, null, null, "fixed",
+    assertEquals(new CostDashboardData.Service("Vercel", "vercel", "fixed", 20, 20, 0, 20.0, null, null, "fixed",
         Map.of("fixedMonthly", 20.0), List.of()), vercel);
     assertTrue(data.alerts().stream().noneMatch(a -> a.service().equals("Vercel")));
     CostDashboardData.Service sentry = service(data, "sentry");
@@ -113,11 +113,22 @@ class CostDashboardBuilderTest {
   }
 
   @Test
+  void aPreviousPeriodNotReadYetIsNullForTheMeteredProviderAndTheTotal() {
+    BudgetEvaluator evaluator = new BudgetEvaluator(List.of(AZURE, VERCEL, SENTRY), 150, BUDGET, new Forecaster(Duration.ofHours(24)));
+    CostReport report = evaluator.evaluate(APRIL, NOW, Map.of("azure_openai",
+        new MeteredSpend(Map.of("text_sessions", 3.0), List.of(), 1.5, OptionalDouble.empty())));
+    CostDashboardData data = CostDashboardBuilder.build(report, List.of());
+    assertNull(service(data, "azure_openai").previousPeriodSpend());
+    assertEquals(20.0, service(data, "vercel").previousPeriodSpend(), "a fixed fee is known without the database");
+    assertNull(data.previousPeriodTotal(), "a sum without one of its parts would be wrong, not partial");
+  }
+
+  @Test
   void aZeroBudgetHasNoPercentButIsExceeded() {
     ProviderConfig zero = new ProviderConfig("azure_openai", "Azure OpenAI", ProviderConfig.Kind.METERED, 0, OptionalDouble.of(0), BUDGET,
         List.of("text_sessions"));
     CostReport report = new BudgetEvaluator(List.of(zero), 150, BUDGET, new Forecaster(Duration.ofHours(24)))
-        .evaluate(APRIL, NOW, Map.of("azure_openai", new MeteredSpend(Map.of("text_sessions", 1.0), List.of(), 0, 0)));
+        .evaluate(APRIL, NOW, Map.of("azure_openai", new MeteredSpend(Map.of("text_sessions", 1.0), List.of(), 0, OptionalDouble.of(0))));
     CostDashboardData.Service azure = CostDashboardBuilder.build(report, List.of()).services().get(0);
     assertNull(azure.budgetUsagePercent());
     assertEquals("exceeded", azure.status());

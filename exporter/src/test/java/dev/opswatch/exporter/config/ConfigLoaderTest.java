@@ -45,6 +45,9 @@ class ConfigLoaderTest {
     assertFalse(c.providers().get(1).budgetEur().isPresent());
     assertEquals(Duration.ofSeconds(10), c.database().statementTimeout());
     assertEquals("jdbc:postgresql://db:5432/app", c.database().url().jdbcUrl());
+    assertEquals(Duration.ofHours(1), c.sources().closedDaysRefresh("costs"));
+    assertEquals(Duration.ofHours(24), c.sources().previousPeriodRefresh("costs"), "a closed month: corrections are rare");
+    assertEquals(Duration.ofMinutes(5), c.sources().lateRowGrace("costs"));
   }
 
   @Test
@@ -125,6 +128,8 @@ class ConfigLoaderTest {
       "typo in a section | opswatch.budgets.total-eur = 1 | budgets | not a known setting",
       "port out of range | opswatch.http.port = 70000 | opswatch.http.port | between 1 and 65535",
       "negative closed-days refresh | opswatch.sources.quotas.closed-days-refresh = -1h | opswatch.sources.quotas.closed-days-refresh | at least 0",
+      "negative previous-period refresh | opswatch.sources.costs.previous-period-refresh = -1h | opswatch.sources.costs.previous-period-refresh | at least 0",
+      "previous period under quotas | opswatch.sources.quotas.previous-period-refresh = 1h | previous-period-refresh | not a known setting",
   })
   void mistakesNameTheKeyAndTheFileLine(String name, String line, String key, String message) {
     // The environment wins over the file, so the URL case must not set one there.

@@ -1,6 +1,8 @@
 package dev.opswatch.exporter.cost;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.opswatch.exporter.config.ExporterConfig;
 import dev.opswatch.exporter.db.Database;
@@ -8,6 +10,7 @@ import dev.opswatch.exporter.refresh.SourceOutput;
 import dev.opswatch.exporter.testing.Exposition;
 import dev.opswatch.exporter.testing.TestConfigs;
 import dev.opswatch.exporter.testing.TestDatabase;
+import java.time.Duration;
 import java.time.Instant;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -57,20 +60,33 @@ class BillingRolloverIT {
     return out.payload().providers().stream().filter(p -> p.provider().id().equals("azure_openai")).findFirst().orElseThrow();
   }
 
+  /** The previous period of a refresh that read it. */
+  private static double previous(SourceOutput<CostReport> out) {
+    return azure(out).previousPeriodEur().orElseThrow(() -> new AssertionError("the previous period was not read"));
+  }
+
   @Test
   void theClosedMonthKeepsItsFinalTotalAcrossTheRolloverAndARestart() throws Exception {
     ExporterConfig config = TestConfigs.forDatabase(db, ROME);
     try (Database database = new Database(config.database())) {
       CostSource source = new CostSource(config, database);
+      SourceOutput<CostReport> first = refresh(source, LAST_MINUTES_OF_OCTOBER.minusSeconds(60));
+      assertTrue(azure(first).previousPeriodEur().isEmpty(), "the first refresh, which readiness waits for, leaves it out");
+      Exposition firstMetrics = Exposition.of(first.metrics());
+      assertTrue(firstMetrics.find("opswatch_cost_previous_period_eur", "provider", "azure_openai").isEmpty(), "absent, not 0");
+      assertEquals(20, firstMetrics.value("opswatch_cost_previous_period_eur", "provider", "vercel"), "a fixed fee is known");
+      assertFalse(firstMetrics.hasFamily("opswatch_cost_total_previous_period_eur"), "a total without a part is absent");
+      assertEquals(3 + 4 + 2, azure(first).monthToDateEur(), 1e-9, "everything else is there");
+
       SourceOutput<CostReport> october = refresh(source, LAST_MINUTES_OF_OCTOBER);
       assertEquals(3 + 4 + 2, azure(october).monthToDateEur(), 1e-9, "October in Rome time");
       assertEquals(2, azure(october).todayEur(), 1e-9, "31 October, from midnight in Rome");
-      assertEquals(9, azure(october).previousPeriodEur(), 1e-9, "September in Rome time");
+      assertEquals(9, previous(october), 1e-9, "September in Rome time, read at the second refresh");
 
       SourceOutput<CostReport> november = refresh(source, FIRST_MINUTES_OF_NOVEMBER);
       assertEquals(1.75, azure(november).monthToDateEur(), 1e-9);
       assertEquals(1.75, azure(november).todayEur(), 1e-9);
-      assertEquals(9, azure(november).previousPeriodEur(), 1e-9, "October's final total, read at once after the rollover");
+      assertEquals(9, previous(november), 1e-9, "October's final total, read at once after the rollover");
       Exposition m = Exposition.of(november.metrics());
       assertEquals(9, m.value("opswatch_cost_previous_period_eur", "provider", "azure_openai"), 1e-9);
       assertEquals(20, m.value("opswatch_cost_previous_period_eur", "provider", "vercel"), "a fixed provider's period is its fee");
@@ -82,26 +98,31 @@ class BillingRolloverIT {
     }
     // A restart: a new pool and source, nothing carried over in memory.
     try (Database database = new Database(config.database())) {
-      SourceOutput<CostReport> restarted = refresh(new CostSource(config, database), FIRST_MINUTES_OF_NOVEMBER.plusSeconds(60));
-      assertEquals(9, azure(restarted).previousPeriodEur(), 1e-9, "from the database after a restart");
-      assertEquals(9 + FIXED_FEES, restarted.payload().totalPreviousPeriodEur(), 1e-9);
+      CostSource restarted = new CostSource(config, database);
+      assertTrue(azure(refresh(restarted, FIRST_MINUTES_OF_NOVEMBER.plusSeconds(60))).previousPeriodEur().isEmpty());
+      SourceOutput<CostReport> second = refresh(restarted, FIRST_MINUTES_OF_NOVEMBER.plusSeconds(120));
+      assertEquals(9, previous(second), 1e-9, "from the database after a restart");
+      assertEquals(9 + FIXED_FEES, second.payload().totalPreviousPeriodEur().orElseThrow(), 1e-9);
     }
   }
 
   @Test
-  void aLateCorrectionOfTheClosedMonthIsReadAtTheNextClosedDaysRefresh() throws Exception {
-    ExporterConfig config = TestConfigs.forDatabase(db, ROME + "opswatch.sources.costs.closed-days-refresh = 1h\n");
+  void aLateCorrectionOfTheClosedMonthIsReadAtTheNextPreviousPeriodRefresh() throws Exception {
+    ExporterConfig config = TestConfigs.forDatabase(db, ROME);
     try (Database database = new Database(config.database())) {
       CostSource source = new CostSource(config, database);
-      assertEquals(9, azure(refresh(source, FIRST_MINUTES_OF_NOVEMBER)).previousPeriodEur(), 1e-9);
+      Instant read = FIRST_MINUTES_OF_NOVEMBER.plusSeconds(60);
+      refresh(source, FIRST_MINUTES_OF_NOVEMBER);
+      assertEquals(9, previous(refresh(source, read)), 1e-9);
       db.execute("""
           INSERT INTO session_metrics (id, "sessionId", "userId", "tokensIn", "tokensOut", "costEur", "isTestData", "createdAt", "updatedAt")
           VALUES ('late', 'late', 'u1', 1, 1, 0.40, false, '2026-10-20 12:00:00', now())
           """);
       try {
-        assertEquals(9, azure(refresh(source, FIRST_MINUTES_OF_NOVEMBER.plusSeconds(600))).previousPeriodEur(), 1e-9,
-            "a closed month is re-read only every closed-days-refresh");
-        assertEquals(9.40, azure(refresh(source, FIRST_MINUTES_OF_NOVEMBER.plusSeconds(3600))).previousPeriodEur(), 1e-9);
+        assertEquals(9, previous(refresh(source, read.plus(Duration.ofHours(2)))), 1e-9,
+            "a closed month is not re-read at the hourly closed-days-refresh");
+        assertEquals(9, previous(refresh(source, read.plus(Duration.ofHours(24)).minusSeconds(1))), 1e-9);
+        assertEquals(9.40, previous(refresh(source, read.plus(Duration.ofHours(24)))), 1e-9, "previous-period-refresh = 24h");
       } finally {
         db.execute("DELETE FROM session_metrics WHERE id = 'late'");
       }

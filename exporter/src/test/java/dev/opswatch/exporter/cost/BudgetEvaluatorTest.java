@@ -31,7 +31,7 @@ class BudgetEvaluatorTest {
       new BudgetEvaluator(List.of(AZURE, VERCEL), 150, DEFAULT, new Forecaster(Duration.ofDays(1)));
 
   private static Map<String, MeteredSpend> azure(double eur) {
-    return Map.of("azure_openai", new MeteredSpend(Map.of("text", eur), List.of(), 0, 0));
+    return Map.of("azure_openai", new MeteredSpend(Map.of("text", eur), List.of(), 0, OptionalDouble.of(0)));
   }
 
   @ParameterizedTest(name = "{0} of 79 EUR is {1}")

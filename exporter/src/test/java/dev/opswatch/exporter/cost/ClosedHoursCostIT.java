@@ -2,6 +2,7 @@ package dev.opswatch.exporter.cost;
 
 import static dev.opswatch.exporter.testing.SpanRecorder.span;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.opswatch.exporter.config.ExporterConfig;
@@ -21,9 +22,11 @@ import java.time.ZoneOffset;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalDouble;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.ToDoubleFunction;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -42,10 +45,14 @@ class ClosedHoursCostIT {
       opswatch.billing.time-zone = "Europe/Rome"
       opswatch.sources.costs.closed-days-refresh = 1h
       opswatch.sources.costs.late-row-grace = 5m
+      # As the month's past days, so that the walk's very late rows in the closed month count after
+      # the same hour as the rest (the 24h default: BillingRolloverIT).
+      opswatch.sources.costs.previous-period-refresh = 1h
       opswatch.cost-queries.video_frames.price-per-frame-eur = 0.0625
       """;
   private static final List<String> QUERIES = List.of("text_sessions", "voice", "video_frames");
   private static final AtomicInteger IDS = new AtomicInteger();
+  private static final boolean FIRST = true;
 
   private TestDatabase db;
   private ExporterConfig config;
@@ -78,14 +85,17 @@ class ClosedHoursCostIT {
     Instant periodEnd = Instant.parse("2026-11-30T23:00:00Z");
     Instant midnight = Instant.parse("2026-11-15T23:00:00Z");
     Instant open = Instant.parse("2026-11-16T10:00:00Z");
+    Instant previousStart = Instant.parse("2026-09-30T22:00:00Z");
     refresh(source, now);
     assertEquals(Map.of(
             span(periodStart, midnight), 3,
-            span(Instant.parse("2026-09-30T22:00:00Z"), periodStart), 3,
             span(midnight, open), 3,
             span(open, periodEnd), 3),
-        counts(recorder.take()), "the first refresh: past days, the previous period, today's closed hours, the open rest");
+        counts(recorder.take()), "the first refresh: past days, today's closed hours, the open rest; not the previous period");
     refresh(source, now.plusSeconds(15));
+    assertEquals(Map.of(span(previousStart, periodStart), 3, span(open, periodEnd), 3), counts(recorder.take()),
+        "the second refresh reads the previous period");
+    refresh(source, now.plusSeconds(30));
     assertEquals(Map.of(span(open, periodEnd), 3), counts(recorder.take()), "a steady refresh reads from the open hour on");
     refresh(source, Instant.parse("2026-11-16T11:04:59Z"));
     assertEquals(Map.of(span(open, periodEnd), 3), counts(recorder.take()), "10:00 UTC is kept only late-row-grace after it ends");
@@ -93,8 +103,11 @@ class ClosedHoursCostIT {
     Instant nextOpen = Instant.parse("2026-11-16T11:00:00Z");
     assertEquals(Map.of(span(open, nextOpen), 3, span(nextOpen, periodEnd), 3), counts(recorder.take()), "the newly closed hour, once");
     refresh(source, now.plus(Duration.ofHours(1)));
-    assertEquals(Map.of(span(periodStart, midnight), 3, span(Instant.parse("2026-09-30T22:00:00Z"), periodStart), 3,
-        span(midnight, nextOpen), 3, span(nextOpen, periodEnd), 3), counts(recorder.take()), "closed-days-refresh: all again");
+    assertEquals(Map.of(span(periodStart, midnight), 3, span(midnight, nextOpen), 3, span(nextOpen, periodEnd), 3),
+        counts(recorder.take()), "closed-days-refresh: all again");
+    refresh(source, now.plus(Duration.ofHours(1)).plusSeconds(15));
+    assertEquals(Map.of(span(previousStart, periodStart), 3, span(nextOpen, periodEnd), 3), counts(recorder.take()),
+        "previous-period-refresh after the previous period was read");
   }
 
   @Test
@@ -145,14 +158,53 @@ class ClosedHoursCostIT {
     Instant beforeMidnight = Instant.parse("2026-10-31T22:58:00Z");
     CostReport october = refresh(source, beforeMidnight);
     assertEquals(3, textToday(october));
-    assertEqualsFullReRead(october, beforeMidnight);
+    assertEqualsFullReRead(october, beforeMidnight, FIRST);
     text(4, Instant.parse("2026-10-31T23:00:00Z")); // 00:00 on 1 November in Rome
     Instant afterMidnight = Instant.parse("2026-10-31T23:03:00Z");
     CostReport november = refresh(source, afterMidnight);
     assertEquals(4, textToday(november));
     assertEquals(4, november.providers().get(0).costByQuery().get("text_sessions"));
-    assertEquals(3, november.providers().get(0).previousPeriodEur());
+    assertEquals(OptionalDouble.of(3), november.providers().get(0).previousPeriodEur(), "October, read at once after the rollover");
     assertEqualsFullReRead(november, afterMidnight);
+  }
+
+  @Test
+  void aRowForTheDayBeforeWrittenJustAfterMidnightCountsOnceTheGraceHasPassed() throws Exception {
+    // Midnight between 16 and 17 November in Rome: the month's past days grow by a day.
+    assertReadAgainWhenTheGraceHasPassed(Instant.parse("2026-11-16T23:00:00Z"), Instant.parse("2026-10-31T23:00:00Z"),
+        report -> report.providers().get(0).monthToDateEur());
+  }
+
+  @Test
+  void aRowForTheMonthBeforeWrittenJustAfterTheRolloverCountsOnceTheGraceHasPassed() throws Exception {
+    // Midnight between October and November in Rome: the previous period becomes October.
+    assertReadAgainWhenTheGraceHasPassed(Instant.parse("2026-10-31T23:00:00Z"), Instant.parse("2026-09-30T22:00:00Z"),
+        report -> report.providers().get(0).previousPeriodEur().orElseThrow());
+  }
+
+  /**
+   * The closed span [spanStart, midnight) is read at once after midnight, kept while the grace runs,
+   * read once more when it has passed (with the row for 23:59 written at 00:03), and then kept.
+   */
+  private void assertReadAgainWhenTheGraceHasPassed(Instant midnight, Instant spanStart, ToDoubleFunction<CostReport> figure)
+      throws Exception {
+    CostSource source = new CostSource(config, database);
+    String closed = span(spanStart, midnight);
+    refresh(source, midnight.minus(Duration.ofMinutes(10)));
+    refresh(source, midnight.minus(Duration.ofMinutes(5))); // the second refresh reads the previous period
+    recorder.take();
+    CostReport after = refresh(source, midnight.plusSeconds(60));
+    assertTrue(recorder.take().contains(closed), "read at once after midnight");
+    text(2, midnight.minusSeconds(60));
+    CostReport within = refresh(source, midnight.plus(GRACE).minusSeconds(1));
+    assertFalse(recorder.take().contains(closed), "kept while the grace runs");
+    assertEquals(figure.applyAsDouble(after), figure.applyAsDouble(within));
+    CostReport settled = refresh(source, midnight.plus(GRACE));
+    assertTrue(recorder.take().contains(closed), "read once more when the grace has passed");
+    assertEquals(figure.applyAsDouble(after) + 2, figure.applyAsDouble(settled));
+    assertEqualsFullReRead(settled, midnight.plus(GRACE));
+    refresh(source, midnight.plus(GRACE).plusSeconds(15));
+    assertFalse(recorder.take().contains(closed), "and then kept");
   }
 
   /** A random walk of the clock with rows written as it goes, compared with a full re-read at every refresh. */
@@ -208,15 +260,22 @@ class ClosedHoursCostIT {
         randomRow(c, random, written.minusMillis((long) (random.nextDouble() * GRACE.toMillis())));
       }
       CostReport report = refresh(source, now);
-      assertEqualsFullReRead(report, now);
+      assertEqualsFullReRead(report, now, refreshes == 0);
       refreshes++;
     }
     assertTrue(refreshes > 40 && backwards > 0 && late > 0,
         "the walk did what it is for: " + refreshes + " refreshes, " + backwards + " clock jumps back, " + late + " very late rows");
   }
 
-  /** Every figure of the report against one query per span, as the source read before it kept anything. */
   private void assertEqualsFullReRead(CostReport report, Instant now) throws SQLException {
+    assertEqualsFullReRead(report, now, false);
+  }
+
+  /**
+   * Every figure of the report against one query per span, as the source read before it kept
+   * anything; the previous period is absent in a source's {@code first} refresh, and only there.
+   */
+  private void assertEqualsFullReRead(CostReport report, Instant now, boolean first) throws SQLException {
     BillingPeriod period = BillingPeriod.containing(now, ROME);
     Instant midnight = period.startOfDay(now);
     ProviderCost azure = report.providers().get(0);
@@ -240,7 +299,7 @@ class ClosedHoursCostIT {
     azure.models().forEach(m -> actualModels.merge(m.model(), m, ModelUsage::plus));
     assertEquals(models, actualModels, "cost and tokens per model" + at);
     assertEquals(today, azure.todayEur(), "today" + at);
-    assertEquals(previous, azure.previousPeriodEur(), "previous period" + at);
+    assertEquals(first ? OptionalDouble.empty() : OptionalDouble.of(previous), azure.previousPeriodEur(), "previous period" + at);
   }
 
   private static double textToday(CostReport report) {
