@@ -26,6 +26,22 @@ final class CallMetadata {
   /** A PostgreSQL regular expression: a JSON object whose values are all scalars. */
   static final String FLAT_OBJECT_REGEX = "^" + WS + "\\{" + WS + "(" + MEMBER + "(," + WS + MEMBER + ")*)?\\}" + WS + "$";
 
+  private static final String PLAIN_STRING = "\"[^\"\\\\\\u0001-\\u001f]*\"";
+  private static final String PLAIN_MEMBER = "\"[A-Za-z0-9_]+\":(" + PLAIN_STRING + "|-?(0|[1-9][0-9]*)(\\.[0-9]+)?|true|false|null)";
+
+  /**
+   * What the app's {@code JSON.stringify} writes: no white space, keys of letters, digits and
+   * {@code _}, strings without escapes, numbers without exponent. Matched first, and only on text of
+   * at most {@link #PLAIN_MAX_BYTES} (so that no number is too long for jsonb's numeric: 131072
+   * digits), because without escapes, lookaheads and bounded repeats it costs a fraction of
+   * {@link #FLAT_OBJECT_REGEX}: on 867 rows of the 10M bench data, 3.5 ms against 28 ms.
+   */
+  static final String PLAIN_OBJECT_REGEX = "^\\{(" + PLAIN_MEMBER + "(," + PLAIN_MEMBER + ")*)?\\}$";
+  static final int PLAIN_MAX_BYTES = 8192;
+
+  /** SQL: true where {@code metadata} is plain (see {@link #PLAIN_OBJECT_REGEX}). */
+  static final String PLAIN_SQL = "(octet_length(metadata) <= " + PLAIN_MAX_BYTES + " AND metadata ~ :plain_object)";
+
   /**
    * A {@code \\u} escape above U+007F (an odd number of backslashes before the {@code u}). In a
    * database whose encoding is not UTF8 (SQL_ASCII, LATIN1...), PostgreSQL's jsonb refuses it

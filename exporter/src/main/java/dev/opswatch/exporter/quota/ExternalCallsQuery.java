@@ -33,10 +33,12 @@ final class ExternalCallsQuery {
         AND NOT "isTestData"
         AND label = ANY(:labels)
       """;
-  private static final String CASTABLE = "metadata ~ :flat_object AND NOT " + CallMetadata.UNCASTABLE_ESCAPE_SQL;
-  // The regular expression is long and costs more than the rest of the query (at 10M rows, ~65 us a
-  // row): it is matched once per row, and OFFSET 0 keeps the planner from inlining the inner query,
-  // which would match it again in the CASE.
+  // The plain test first: OR stops at the first true, and nearly every row is plain.
+  private static final String CASTABLE =
+      CallMetadata.PLAIN_SQL + " OR (metadata ~ :flat_object AND NOT " + CallMetadata.UNCASTABLE_ESCAPE_SQL + ")";
+  // The regular expressions cost more than the rest of the query (the full one ~30 us a row, the
+  // plain one ~4): they are matched once per row, and OFFSET 0 keeps the planner from inlining the
+  // inner query, which would match them again in the CASE.
   private static final NamedSql COUNTS = NamedSql.parse("""
       SELECT label,
              COUNT(*) AS calls,
@@ -114,6 +116,7 @@ final class ExternalCallsQuery {
 
   private PreparedStatement prepare(Connection connection, NamedSql sql, QuotaWindow.Bounds window) throws SQLException {
     Map<String, Object> values = rows.values(connection, window.start(), window.end());
+    values.put("plain_object", CallMetadata.PLAIN_OBJECT_REGEX);
     values.put("flat_object", CallMetadata.FLAT_OBJECT_REGEX);
     values.put("non_ascii_escape", CallMetadata.NON_ASCII_ESCAPE_REGEX);
     values.put("max_length", MAX_METADATA_LENGTH);

@@ -2,6 +2,7 @@ package dev.opswatch.exporter.quota;
 
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -57,6 +58,19 @@ class CallMetadataIT {
         "{}", " { \"a\" : null } ")) {
       assertEquals(List.of(true, true), judge(metadata), metadata);
     }
+    // The app's JSON.stringify output takes the cheap test; the rest the full one.
+    for (String metadata : List.of(
+        "{\"success\":true,\"latencyMs\":120}", "{\"success\":false,\"latencyMs\":812,\"errorCode\":\"RATE_LIMITED\"}",
+        "{\"success\":false,\"latencyMs\":812.25,\"errorCode\":\"quota exceeded é\",\"tokens\":null}", "{}")) {
+      assertTrue(plain(metadata), metadata);
+    }
+    for (String metadata : List.of("{\"success\":false,\"latencyMs\":1.5e3}", " { \"a\" : null } ", "{\"a\":\"\\u00e9\"}",
+        "{\"a\":01}", "{\"a\":\"x\"", "{\"a\":\"tab\there\"}", "{\"a\":" + "9".repeat(CallMetadata.PLAIN_MAX_BYTES) + "}")) {
+      assertFalse(plain(metadata), metadata.length() > 100 ? "a number too long for the plain test" : metadata);
+    }
+    String longNumber = "{\"a\":" + "9".repeat(CallMetadata.PLAIN_MAX_BYTES - 10) + "." + "5".repeat(3) + "}";
+    assertTrue(plain(longNumber), "the longest number the plain test lets through");
+    assertEquals(List.of(false, true), judge(longNumber), "jsonb casts it (the full test refuses more than 100 digits)");
   }
 
   @Test
@@ -85,14 +99,20 @@ class CallMetadataIT {
       try (PreparedStatement check = c.prepareStatement("""
           SELECT COUNT(*) FILTER (WHERE t ~ ?) AS matched,
                  COUNT(*) FILTER (WHERE castable(t)) AS valid,
-                 string_agg(t, ' | ') FILTER (WHERE t ~ ? AND NOT castable(t)) AS refused
+                 string_agg(t, ' | ') FILTER (WHERE t ~ ? AND NOT castable(t)) AS refused,
+                 COUNT(*) FILTER (WHERE %1$s) AS plain,
+                 string_agg(t, ' | ') FILTER (WHERE %1$s AND NOT castable(t)) AS plain_refused
           FROM samples
-          """)) {
+          """.formatted(CallMetadata.PLAIN_SQL.replace("metadata", "t").replace(":plain_object", "?")))) {
         check.setString(1, CallMetadata.FLAT_OBJECT_REGEX);
         check.setString(2, CallMetadata.FLAT_OBJECT_REGEX);
+        check.setString(3, CallMetadata.PLAIN_OBJECT_REGEX);
+        check.setString(4, CallMetadata.PLAIN_OBJECT_REGEX);
         try (ResultSet rs = check.executeQuery()) {
           rs.next();
           assertEquals(null, rs.getString("refused"), "the regex lets through text the cast refuses");
+          assertEquals(null, rs.getString("plain_refused"), "the plain test lets through text the cast refuses");
+          assertTrue(rs.getLong("plain") > 100, "the sample exercises the plain test (" + rs.getLong("plain") + " matched)");
           assertTrue(rs.getLong("matched") > 500, "the sample exercises the regex (" + rs.getLong("matched") + " matched)");
           assertTrue(rs.getLong("valid") < samples.size() - 1000, "and the cast refuses many samples");
         }
@@ -178,6 +198,18 @@ class CallMetadataIT {
       case 1 -> text.substring(0, at) + text.substring(at + 1);
       default -> text.substring(0, at) + ch + text.substring(at);
     };
+  }
+
+  private static boolean plain(String text) throws Exception {
+    try (Connection c = db.connect(); PreparedStatement s = c.prepareStatement(
+        "SELECT " + CallMetadata.PLAIN_SQL.replace(":plain_object", "?") + " FROM (SELECT CAST(? AS text) AS metadata) m")) {
+      s.setString(1, CallMetadata.PLAIN_OBJECT_REGEX);
+      s.setString(2, text);
+      try (ResultSet rs = s.executeQuery()) {
+        rs.next();
+        return rs.getBoolean(1);
+      }
+    }
   }
 
   /** [matches the regex, casts to jsonb]. */
