@@ -134,14 +134,20 @@ SELECT label,
        COUNT(*) FILTER (WHERE success = 'false') AS failures,
        COUNT(*) FILTER (WHERE NOT castable) AS unusual
 FROM (
-  SELECT label,
-         metadata IS NULL OR metadata ~ '^[ \t\n\r]*\{[ \t\n\r]*("([^"\\\u0001-\u001f]|\\["\\/bfnrt]|\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|\\u(?!0000)(?![dD][89a-fA-F])[0-9a-fA-F]{4})*"[ \t\n\r]*:[ \t\n\r]*("([^"\\\u0001-\u001f]|\\["\\/bfnrt]|\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|\\u(?!0000)(?![dD][89a-fA-F])[0-9a-fA-F]{4})*"|-?(0|[1-9][0-9]{0,99})(\.[0-9]{1,100})?([eE][-+]?[0-9]{1,4})?|true|false|null)[ \t\n\r]*(,[ \t\n\r]*"([^"\\\u0001-\u001f]|\\["\\/bfnrt]|\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|\\u(?!0000)(?![dD][89a-fA-F])[0-9a-fA-F]{4})*"[ \t\n\r]*:[ \t\n\r]*("([^"\\\u0001-\u001f]|\\["\\/bfnrt]|\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|\\u(?!0000)(?![dD][89a-fA-F])[0-9a-fA-F]{4})*"|-?(0|[1-9][0-9]{0,99})(\.[0-9]{1,100})?([eE][-+]?[0-9]{1,4})?|true|false|null)[ \t\n\r]*)*)?\}[ \t\n\r]*$' AS castable,
-         CASE WHEN metadata ~ '^[ \t\n\r]*\{[ \t\n\r]*("([^"\\\u0001-\u001f]|\\["\\/bfnrt]|\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|\\u(?!0000)(?![dD][89a-fA-F])[0-9a-fA-F]{4})*"[ \t\n\r]*:[ \t\n\r]*("([^"\\\u0001-\u001f]|\\["\\/bfnrt]|\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|\\u(?!0000)(?![dD][89a-fA-F])[0-9a-fA-F]{4})*"|-?(0|[1-9][0-9]{0,99})(\.[0-9]{1,100})?([eE][-+]?[0-9]{1,4})?|true|false|null)[ \t\n\r]*(,[ \t\n\r]*"([^"\\\u0001-\u001f]|\\["\\/bfnrt]|\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|\\u(?!0000)(?![dD][89a-fA-F])[0-9a-fA-F]{4})*"[ \t\n\r]*:[ \t\n\r]*("([^"\\\u0001-\u001f]|\\["\\/bfnrt]|\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|\\u(?!0000)(?![dD][89a-fA-F])[0-9a-fA-F]{4})*"|-?(0|[1-9][0-9]{0,99})(\.[0-9]{1,100})?([eE][-+]?[0-9]{1,4})?|true|false|null)[ \t\n\r]*)*)?\}[ \t\n\r]*$' THEN metadata::jsonb ->> 'success' END AS success
-  FROM "TelemetryEvent"
-  WHERE category = 'external_api'
-    AND "timestamp" >= now() AT TIME ZONE 'UTC' - interval '15 minutes' AND "timestamp" < now() AT TIME ZONE 'UTC'
-    AND NOT "isTestData"
-    AND label = ANY(ARRAY['azure_openai', 'brave_search', 'google_drive'])
+  SELECT label, castable,
+         CASE WHEN castable AND metadata IS NOT NULL THEN metadata::jsonb ->> 'success' END AS success
+  FROM (
+    SELECT label, metadata,
+           metadata IS NULL
+             OR (octet_length(metadata) <= 8192 AND metadata ~ '^\{("[A-Za-z0-9_]+":("[^"\\\u0001-\u001f]*"|-?(0|[1-9][0-9]*)(\.[0-9]+)?|true|false|null)(,"[A-Za-z0-9_]+":("[^"\\\u0001-\u001f]*"|-?(0|[1-9][0-9]*)(\.[0-9]+)?|true|false|null))*)?\}$')
+             OR metadata ~ '^[ \t\n\r]*\{[ \t\n\r]*("([^"\\\u0001-\u001f]|\\["\\/bfnrt]|\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|\\u(?!0000)(?![dD][89a-fA-F])[0-9a-fA-F]{4})*"[ \t\n\r]*:[ \t\n\r]*("([^"\\\u0001-\u001f]|\\["\\/bfnrt]|\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|\\u(?!0000)(?![dD][89a-fA-F])[0-9a-fA-F]{4})*"|-?(0|[1-9][0-9]{0,99})(\.[0-9]{1,100})?([eE][-+]?[0-9]{1,4})?|true|false|null)[ \t\n\r]*(,[ \t\n\r]*"([^"\\\u0001-\u001f]|\\["\\/bfnrt]|\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|\\u(?!0000)(?![dD][89a-fA-F])[0-9a-fA-F]{4})*"[ \t\n\r]*:[ \t\n\r]*("([^"\\\u0001-\u001f]|\\["\\/bfnrt]|\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|\\u(?!0000)(?![dD][89a-fA-F])[0-9a-fA-F]{4})*"|-?(0|[1-9][0-9]{0,99})(\.[0-9]{1,100})?([eE][-+]?[0-9]{1,4})?|true|false|null)[ \t\n\r]*)*)?\}[ \t\n\r]*$' AS castable
+    FROM "TelemetryEvent"
+    WHERE category = 'external_api'
+      AND "timestamp" >= now() AT TIME ZONE 'UTC' - interval '15 minutes' AND "timestamp" < now() AT TIME ZONE 'UTC'
+      AND NOT "isTestData"
+      AND label = ANY(ARRAY['azure_openai', 'brave_search', 'google_drive'])
+    OFFSET 0
+  ) AS matched
 ) AS calls
 GROUP BY label;
 
@@ -149,14 +155,22 @@ GROUP BY label;
 -- labels: severity type
 -- values: in_lookback unresolved seen
 -- from: incident/SafetyEventQuery.java COUNTS (source incidents)
-SELECT severity, type,
-       COUNT(*) FILTER (WHERE "timestamp" >= now() AT TIME ZONE 'UTC' - interval '24 hours') AS in_lookback,
-       COUNT(*) FILTER (WHERE "resolvedAt" IS NULL AND "timestamp" >= now() AT TIME ZONE 'UTC' - interval '30 days') AS unresolved,
-       COUNT(*) AS seen
-FROM "SafetyEvent"
-WHERE "timestamp" >= now() AT TIME ZONE 'UTC' - interval '30 days' AND "timestamp" < now() AT TIME ZONE 'UTC'
-  AND ("timestamp" >= now() AT TIME ZONE 'UTC' - interval '24 hours'
-       OR ("resolvedAt" IS NULL AND "timestamp" >= now() AT TIME ZONE 'UTC' - interval '30 days'))
+SELECT severity, type, SUM(in_lookback) AS in_lookback, SUM(unresolved) AS unresolved, SUM(seen) AS seen
+FROM (
+  SELECT severity, type,
+         COUNT(*) AS in_lookback,
+         COUNT(*) FILTER (WHERE "resolvedAt" IS NULL AND "timestamp" >= now() AT TIME ZONE 'UTC' - interval '30 days') AS unresolved,
+         COUNT(*) AS seen
+  FROM "SafetyEvent"
+  WHERE "timestamp" >= now() AT TIME ZONE 'UTC' - interval '24 hours' AND "timestamp" < now() AT TIME ZONE 'UTC'
+  GROUP BY severity, type
+  UNION ALL
+  SELECT severity, type, 0, COUNT(*), COUNT(*)
+  FROM "SafetyEvent"
+  WHERE "resolvedAt" IS NULL AND "timestamp" >= now() AT TIME ZONE 'UTC' - interval '30 days'
+    AND "timestamp" < now() AT TIME ZONE 'UTC' - interval '24 hours' AND "timestamp" < now() AT TIME ZONE 'UTC'
+  GROUP BY severity, type
+) AS parts
 GROUP BY severity, type;
 
 -- metric: opswatch_safety_event_newest

@@ -107,6 +107,29 @@ class IncidentSourceIT {
     assertEquals(0, m.value("opswatch_incidents", "severity", "S3", "type", "crisis_detected"));
   }
 
+  /** The lookback and the unresolved rows before it are read apart: a row on the border counts once. */
+  @Test
+  void everyRowCountsOnceWhicheverWindowIsLonger() throws Exception {
+    safety("input_warned", "warning", Duration.ofHours(24), false); // exactly at the lookback's start
+    safety("input_warned", "warning", Duration.ofHours(24).plusSeconds(1), false);
+    safety("input_warned", "warning", Duration.ofMinutes(30), false);
+    safety("input_blocked", "high", Duration.ofHours(24), false);
+    safety("input_blocked", "high", Duration.ofDays(2), false);
+    SourceOutput<IncidentReport> longUnresolved = source.refresh(NOW);
+    Exposition m = Exposition.of(longUnresolved.metrics());
+    assertEquals(2, m.value("opswatch_incidents", "severity", "S1", "type", "input_warned"));
+    assertEquals(3, m.value("opswatch_incidents_unresolved", "severity", "S1"));
+    assertEquals(Map.of(RejectedRows.UNKNOWN_SEVERITY, 2L), longUnresolved.rejectedRows(), "once each, in either part");
+
+    IncidentSource shortUnresolved = new IncidentSource(
+        TestConfigs.forDatabase(db, "opswatch.incidents.unresolved-window = 1h"), database);
+    SourceOutput<IncidentReport> output = shortUnresolved.refresh(NOW);
+    Exposition s = Exposition.of(output.metrics());
+    assertEquals(2, s.value("opswatch_incidents", "severity", "S1", "type", "input_warned"));
+    assertEquals(1, s.value("opswatch_incidents_unresolved", "severity", "S1"), "only the last hour's");
+    assertEquals(Map.of(RejectedRows.UNKNOWN_SEVERITY, 1L), output.rejectedRows(), "the lookback's alone");
+  }
+
   @Test
   void newestPerSeverityAndAbsentWithoutAny() throws Exception {
     safety("input_blocked", "info", hoursAgo(30), true);
