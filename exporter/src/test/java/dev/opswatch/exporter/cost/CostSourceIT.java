@@ -111,7 +111,9 @@ class CostSourceIT {
       ExporterConfig config = TestConfigs.forDatabase(own, "opswatch.sources.costs.closed-days-refresh = 1h\n");
       try (Database database = new Database(config.database())) {
         CostSource source = new CostSource(config, database);
+        // At midnight, and again once late-row-grace (5m) has passed: then the past days are kept.
         assertEquals(2.0, textCost(source.refresh(NOW)), 1e-9);
+        assertEquals(2.0, textCost(source.refresh(NOW.plusSeconds(600))), 1e-9);
         own.execute("""
             INSERT INTO session_metrics (id, "sessionId", "userId", "costEur", "createdAt", "updatedAt") VALUES
               ('today', 'today', 'u1', 0.5, '2026-11-16 00:10:00', now()),
