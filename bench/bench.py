@@ -250,6 +250,32 @@ def cmd_first_cycle(a):
     append(a.raw, {"kind": "first_cycle", **ident(a), "statements": statements(a.pg_url, bk.ROLES[a.exporter])})
 
 
+def cmd_second_cycle(a):
+    """opswatch reads the closed previous billing period from the costs source's second refresh on (not
+    in the first, which readiness waits for) and then once a day. Reset the role's statements, wait
+    until that refresh has served the previous period, and record the statements in between, so that
+    the daily read is counted once (benchkit.per_hour) and not inside the steady DB-time window."""
+    role = bk.ROLES[a.exporter]
+    psql(a.pg_url, f"SELECT pg_stat_statements_reset((SELECT oid FROM pg_roles WHERE rolname = '{role}'));")
+    t0 = time.time()
+    served_at_start = None
+    while time.time() < t0 + a.bound:
+        s = scrape(a.url, 30)
+        served = s.get("status") == 200 and any(
+            n == "opswatch_cost_previous_period_eur" and lab.get("provider") == a.metered_provider
+            for n, lab, _ in bk.parse_exposition(s["body"]))
+        if served_at_start is None:
+            served_at_start = served
+        if served:
+            append(a.raw, {"kind": "second_cycle", **ident(a), "seconds": round(time.time() - t0, 2),
+                           "previous_served_at_start": served_at_start,
+                           "statements": statements(a.pg_url, role)})
+            return 0
+        time.sleep(0.1)
+    print(f"{a.exporter}: no previous period served within {a.bound} s", file=sys.stderr)
+    return 1
+
+
 def cmd_wrk(a):
     """wrk --latency with C connections for D seconds; the parsed result, with the failed statements
     of the exporter's role and the exporter's log lines of the same time."""
@@ -395,6 +421,12 @@ def main(argv=None):
     common(p)
     p.add_argument("--pg-url", required=True)
     p.set_defaults(fn=cmd_first_cycle)
+    p = sub.add_parser("second-cycle")
+    common(p)
+    p.add_argument("--pg-url", required=True)
+    p.add_argument("--bound", type=float, default=120)
+    p.add_argument("--metered-provider", default="azure_openai")
+    p.set_defaults(fn=cmd_second_cycle)
     p = sub.add_parser("wrk")
     common(p)
     p.add_argument("--clients", type=int, required=True)

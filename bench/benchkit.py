@@ -381,8 +381,9 @@ def group_statements(statements: list[dict]) -> dict[str, dict]:
 
 def per_hour(window: dict, freshness_s: int) -> dict:
     """DB time per hour of one window, per group and in all, in ms: a group's time per refresh cycle x
-    cycles an hour; 'other' (SET, BEGIN...) by wall time; plus opswatch's hourly past-days re-read
-    (first cycle minus a steady cycle, once an hour)."""
+    cycles an hour; 'other' (SET, BEGIN...) by wall time; plus opswatch's re-reads of closed spans:
+    the month's past days hourly (first cycle minus a steady cycle, once an hour) and the previous
+    billing period daily (the costs source's second cycle minus a steady one, 1/24 an hour)."""
     per_cycle_hour = 3600 / freshness_s
     groups = group_statements(window["statements"])
     hour = {}
@@ -397,6 +398,9 @@ def per_hour(window: dict, freshness_s: int) -> dict:
         for g in ("cost", "quota"):
             if groups[g]["cycles"] > 0:
                 past += max(0.0, first[g]["ms"] - groups[g]["ms"] / groups[g]["cycles"])
+    if window.get("second_cycle_statements") and groups["cost"]["cycles"] > 0:
+        second = group_statements(window["second_cycle_statements"])
+        past += max(0.0, second["cost"]["ms"] - groups["cost"]["ms"] / groups["cost"]["cycles"]) / 24
     hour["pastdays"] = past
     hour["total"] = sum(hour[g] for g in GROUPS) + past
     cycles = groups["cost"]["cycles"]
@@ -584,6 +588,9 @@ class Results:
             fc = self.one("first_cycle", size=size, phase=phase, exporter=exporter, round=w.get("round", 1))
             if fc and not w.get("first_cycle_statements"):
                 w = {**w, "first_cycle_statements": fc["statements"]}
+            sc = self.one("second_cycle", size=size, phase=phase, exporter=exporter, round=w.get("round", 1))
+            if sc and not w.get("second_cycle_statements"):
+                w = {**w, "second_cycle_statements": sc["statements"]}
             out.append((per_hour(w, self.freshness), self.window_validity(w)))
         return out
 
@@ -938,7 +945,8 @@ def render(res: Results, notes: str | None = None) -> str:
     add("the whole cluster (backends and parallel workers, from /proc) over the same window, per cycle. Idle cluster: "
         + "; ".join(f"{human_rows(r['size'])} {fmt(r['cpu_ms'] * 3600 / r['seconds'] / 1000)} s/hour" for r in res.find("idle_cpu")) + ".")
     add(f"Window: {st.get('db_window')} s per exporter with the recommended indexes, {st.get('db_window_noidx')} s without. *past days*: opswatch's")
-    add("hourly re-read of the month's past days (its first refresh cycle minus a steady one, once an hour).")
+    add("hourly re-read of the month's past days (its first refresh cycle minus a steady one, once an hour) and daily")
+    add("re-read of the previous billing period (its costs source's second cycle minus a steady one, / 24).")
     add("")
     add("| size | indexes | exporter | DB s/hour | cost | quota | incident | recent | past days | other | cycles | ratio opswatch / this | DB CPU s/hour |")
     add("|---|---|---|---|---|---|---|---|---|---|---|---|---|")

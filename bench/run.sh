@@ -403,6 +403,9 @@ start_measured() {
   if [[ $name == opswatch ]]; then
     # shellcheck disable=SC2046
     bench_py first-cycle $(ident "$name" "$rows" "$phase" "$round") --pg-url "$PG_URL"
+    # shellcheck disable=SC2046
+    bench_py second-cycle $(ident "$name" "$rows" "$phase" "$round") --pg-url "$PG_URL" \
+      || { tail -5 "$EXPORTER_LOG" >&2; die "$name: the previous period was not served"; }
   fi
 }
 

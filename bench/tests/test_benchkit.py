@@ -222,6 +222,32 @@ def test_db_time_per_hour_is_per_refresh_cycle_and_adds_the_hourly_past_days():
     assert h["cpu"] == pytest.approx(1200 / 8 * 240)
 
 
+def test_the_daily_read_of_the_previous_period_counts_a_24th_an_hour():
+    steady = [{"query": "SELECT SUM(x) FROM session_metrics", "calls": 8, "exec_ms": 80.0, "plan_ms": 0.0}]
+    w = {"seconds": 120, "statements": steady,
+         "second_cycle_statements": [
+             # the second costs refresh: the previous period and the open hour (two calls, one cycle)
+             {"query": "SELECT SUM(x) FROM session_metrics", "calls": 2, "exec_ms": 2410.0, "plan_ms": 0.0},
+             {"query": 'SELECT COUNT(*) AS failures FROM "TelemetryEvent"', "calls": 1, "exec_ms": 5.0, "plan_ms": 0.0}]}
+    h = bk.per_hour(w, 15)["hour_ms"]
+    assert h["pastdays"] == pytest.approx((2410 - 10) / 24)
+    assert h["total"] == pytest.approx(80 / 8 * 240 + (2410 - 10) / 24)
+
+
+def test_a_second_cycle_record_is_joined_to_its_round():
+    base = {"size": 1000, "phase": "idx", "exporter": "opswatch"}
+    records = [
+        {"kind": "window", **base, "round": 1, "seconds": 120, "statements": [
+            {"query": "SELECT SUM(x) FROM session_metrics", "calls": 8, "exec_ms": 80.0, "plan_ms": 0.0}]},
+        {"kind": "second_cycle", **base, "round": 1, "statements": [
+            {"query": "SELECT SUM(x) FROM session_metrics", "calls": 2, "exec_ms": 250.0, "plan_ms": 0.0}]},
+        {"kind": "second_cycle", **base, "round": 2, "statements": [
+            {"query": "SELECT SUM(x) FROM session_metrics", "calls": 2, "exec_ms": 9999.0, "plan_ms": 0.0}]}]
+    res = bk.Results({"format": 1, "blocks": [], "records": records})
+    [(hour, _)] = res.db_hour(1000, "idx", "opswatch")
+    assert hour["hour_ms"]["pastdays"] == pytest.approx((250 - 10) / 24)
+
+
 def test_a_group_without_a_single_successful_cycle_is_an_invalid_window(run):
     w = copy.deepcopy(run.one("window", size=20000, phase="idx", exporter="opswatch", round=1))
     w["statements"] = [s for s in w["statements"] if "session_metrics" not in s["query"]]
