@@ -337,7 +337,9 @@ def reference_time_key(block: Block, minute: str) -> str:
 # ------------------------------------------------------------------------------------------------ statements
 def statement_group(query: str) -> str:
     """The query group of a pg_stat_statements entry or a failed statement's text."""
-    if re.search(r"UNION ALL", query) and "SafetyEvent" in query:
+    # RecentIncidentQuery: the newest SafetyEvent and TelemetryEvent rows in one UNION ALL (the
+    # SafetyEvent counts have a UNION ALL of their own, over that table alone).
+    if "UNION ALL" in query and "SafetyEvent" in query and "TelemetryEvent" in query:
         return "recent"
     if re.search(r"(session_metrics|voice_usage_events|VideoVisionUsage)", query):
         return "cost"
@@ -888,10 +890,10 @@ def render(res: Results, notes: str | None = None) -> str:
                 if w.get("round", 1) != 1 and not w.get("server_errors"):
                     continue
                 counts: dict[str, list[int]] = {}
-                for st in w.get("statements", []):
-                    if statement_group(st["query"]) == "other":
+                for stmt in w.get("statements", []):
+                    if statement_group(stmt["query"]) == "other":
                         continue
-                    counts.setdefault(statement_label(st["query"]), [0, 0])[0] += int(st["calls"])
+                    counts.setdefault(statement_label(stmt["query"]), [0, 0])[0] += int(stmt["calls"])
                 for x in w.get("server_errors", []):
                     label = statement_label(x["statement"]) if x.get("statement") else "connection"
                     counts.setdefault(label, [0, 0])[1] += 1

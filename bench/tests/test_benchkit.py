@@ -222,6 +222,16 @@ def test_db_time_per_hour_is_per_refresh_cycle_and_adds_the_hourly_past_days():
     assert h["cpu"] == pytest.approx(1200 / 8 * 240)
 
 
+def test_statements_are_grouped_by_what_they_read():
+    blocks = {b.metric: b for b in BLOCKS}
+    assert bk.statement_group(blocks["opswatch_safety_events"].sql) == "incident", "a UNION ALL of SafetyEvent alone"
+    assert bk.statement_group(blocks["opswatch_external_calls"].sql) == "quota"
+    assert bk.statement_group(blocks["opswatch_cost_voice"].sql) == "cost"
+    recent = ("SELECT * FROM ((SELECT 'safety_event' AS source, id FROM \"SafetyEvent\") UNION ALL "
+              "(SELECT 'telemetry_event', t.id FROM \"TelemetryEvent\" t)) AS r")
+    assert bk.statement_group(recent) == "recent"
+
+
 def test_the_daily_read_of_the_previous_period_counts_a_24th_an_hour():
     steady = [{"query": "SELECT SUM(x) FROM session_metrics", "calls": 8, "exec_ms": 80.0, "plan_ms": 0.0}]
     w = {"seconds": 120, "statements": steady,
@@ -333,6 +343,9 @@ def test_the_report_is_rendered_from_the_raw_json_alone(run, tmp_path):
     assert "| 100k | with | postgres_exporter | 2 | 2/2 | 0/2 | 8 / 16, 8 / 0, 8 / 0 | 0 | **FAILED** |" in md
     assert "| 20k | opswatch | 6.92 (6.92-6.92, n=2) |" in md
     assert "## Targets" in md and md.rstrip().endswith("written by hand")
+    # The run's settings, not a loop variable of the same name (once rendered as "None").
+    assert "Window: 120 s per exporter with the recommended indexes, 45 s without." in md
+    assert "then in the first round only: 2000 scrapes by 8 clients" in md
     out = tmp_path / "RESULTS.md"
     assert cli.main(["report", str(FIXTURE), "--out", str(out)]) == 0
     assert out.read_text() == bk.render(run)

@@ -26,9 +26,10 @@ import java.util.OptionalDouble;
  * previous period is closed too: it is read once per {@code previous-period-refresh} (24h) and at
  * once when a new month begins, so its final figures survive the rollover and a restart; but not
  * in the source's first refresh, which readiness waits for (at 10M rows it was 40 % of that
- * refresh, see bench/RESULTS.md), and its figures are absent until the next. Today's closed hours are read once each, {@code late-row-grace} after they end, and again
- * with the whole of today every {@code closed-days-refresh} ({@link ClosedHoursCache}); a refresh
- * reads only the rows from the first open hour to the end of the period.
+ * refresh, see bench/RESULTS.md), and its figures are absent until the next. Today's closed hours
+ * are read once each, {@code late-row-grace} after they end, and again with the whole of today
+ * every {@code closed-days-refresh} ({@link ClosedHoursCache}); a refresh reads only the rows from
+ * the first open hour to the end of the period.
  */
 public final class CostSource extends DatabaseSource<CostReport> {
   public static final String NAME = "costs";
@@ -84,7 +85,7 @@ public final class CostSource extends DatabaseSource<CostReport> {
       Map<String, Double> byQuery = new LinkedHashMap<>();
       Map<String, ModelUsage> byModel = new LinkedHashMap<>();
       double todayEur = 0;
-      OptionalDouble previousEur = before.isPresent() ? OptionalDouble.of(0) : OptionalDouble.empty();
+      double previousEur = 0;
       for (CostQueryRunner runner : e.getValue()) {
         String key = key(e.getKey(), runner);
         List<ModelUsage> todays = new ArrayList<>(closedHours.getOrDefault(key, List.of()));
@@ -94,11 +95,10 @@ public final class CostSource extends DatabaseSource<CostReport> {
         byQuery.put(runner.name(), sum(models));
         models.forEach(m -> byModel.merge(m.model(), m, ModelUsage::plus));
         todayEur += sum(todays);
-        if (before.isPresent()) {
-          previousEur = OptionalDouble.of(previousEur.getAsDouble() + sum(before.get().getOrDefault(key, List.of())));
-        }
+        previousEur += sum(before.map(b -> b.getOrDefault(key, List.of())).orElse(List.of()));
       }
-      metered.put(e.getKey(), new MeteredSpend(byQuery, List.copyOf(byModel.values()), todayEur, previousEur));
+      metered.put(e.getKey(), new MeteredSpend(byQuery, List.copyOf(byModel.values()), todayEur,
+          before.isPresent() ? OptionalDouble.of(previousEur) : OptionalDouble.empty()));
     }
     CostReport report = evaluator.evaluate(period, now, metered);
     refreshedOnce = true;
