@@ -1,5 +1,8 @@
 package dev.opswatch.exporter.cost;
 
+import dev.opswatch.exporter.closed.ClosedDaysCache;
+import dev.opswatch.exporter.closed.ClosedHours;
+import dev.opswatch.exporter.closed.ClosedHoursCache;
 import dev.opswatch.exporter.config.ExporterConfig;
 import dev.opswatch.exporter.config.ProviderConfig;
 import dev.opswatch.exporter.db.Database;

@@ -1,7 +1,7 @@
 package dev.opswatch.exporter.incident;
 
 import dev.opswatch.exporter.config.ExporterConfig;
-import dev.opswatch.exporter.cost.RollingHours;
+import dev.opswatch.exporter.closed.RollingHours;
 import dev.opswatch.exporter.db.Database;
 import dev.opswatch.exporter.db.DatabaseSource;
 import dev.opswatch.exporter.db.RejectedRows;

@@ -1,6 +1,6 @@
 package dev.opswatch.exporter.incident;
 
-import dev.opswatch.exporter.cost.RollingHours;
+import dev.opswatch.exporter.closed.RollingHours;
 import dev.opswatch.exporter.db.NamedSql;
 import dev.opswatch.exporter.db.NamedStatements;
 import dev.opswatch.exporter.db.Timestamps;
@@ -85,7 +85,7 @@ final class TelemetryIncidentQuery {
     return sum;
   }
 
-  /** A reader of {@link dev.opswatch.exporter.cost.RollingHours} on {@code connection}. */
+  /** A reader of {@link dev.opswatch.exporter.closed.RollingHours} on {@code connection}. */
   RollingHours.Reader<Map<TelemetryCategory, Long>> reader(Connection connection) {
     return new RollingHours.Reader<>() {
       @Override

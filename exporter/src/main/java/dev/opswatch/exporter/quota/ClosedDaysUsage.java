@@ -1,9 +1,9 @@
 package dev.opswatch.exporter.quota;
 
 import dev.opswatch.exporter.cost.BillingPeriod;
-import dev.opswatch.exporter.cost.ClosedDaysCache;
-import dev.opswatch.exporter.cost.ClosedHours;
-import dev.opswatch.exporter.cost.ClosedHoursCache;
+import dev.opswatch.exporter.closed.ClosedDaysCache;
+import dev.opswatch.exporter.closed.ClosedHours;
+import dev.opswatch.exporter.closed.ClosedHoursCache;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;

@@ -1,6 +1,6 @@
 package dev.opswatch.exporter.quota;
 
-import dev.opswatch.exporter.cost.RollingHours;
+import dev.opswatch.exporter.closed.RollingHours;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;

@@ -1,4 +1,4 @@
-package dev.opswatch.exporter.cost;
+package dev.opswatch.exporter.closed;
 
 import java.sql.SQLException;
 import java.time.Duration;

@@ -1,4 +1,4 @@
-package dev.opswatch.exporter.cost;
+package dev.opswatch.exporter.closed;
 
 import java.time.Duration;
 import java.time.Instant;

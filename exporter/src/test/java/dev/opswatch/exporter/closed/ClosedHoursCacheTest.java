@@ -1,7 +1,8 @@
-package dev.opswatch.exporter.cost;
+package dev.opswatch.exporter.closed;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.opswatch.exporter.cost.BillingPeriod;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
