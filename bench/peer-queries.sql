@@ -168,7 +168,7 @@ FROM (
   SELECT severity, type, 0, COUNT(*), COUNT(*)
   FROM "SafetyEvent"
   WHERE "resolvedAt" IS NULL AND "timestamp" >= now() AT TIME ZONE 'UTC' - interval '30 days'
-    AND "timestamp" < now() AT TIME ZONE 'UTC' - interval '24 hours' AND "timestamp" < now() AT TIME ZONE 'UTC'
+    AND "timestamp" < now() AT TIME ZONE 'UTC' - interval '24 hours'
   GROUP BY severity, type
 ) AS parts
 GROUP BY severity, type;

@@ -37,7 +37,6 @@ final class SafetyEventQuery {
         SELECT severity, type, 0, COUNT(*), COUNT(*)
         FROM "SafetyEvent"
         WHERE "resolvedAt" IS NULL AND "timestamp" >= :unresolved_start AND "timestamp" < :lookback_start
-          AND "timestamp" < :until
         GROUP BY severity, type
       ) AS parts
       GROUP BY severity, type
